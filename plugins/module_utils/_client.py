@@ -1,0 +1,200 @@
+# Copyright (c) fanout.docker contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Module options -> a Docker engine client, and the one place engine errors become messages."""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible.module_utils.basic import env_fallback, missing_required_lib
+
+try:
+    import docker
+    import requests
+    from docker.errors import APIError, DockerException, NotFound
+    from docker.transport import UnixHTTPAdapter
+
+    HAS_DOCKER = True
+    DOCKER_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - reported through fail_json
+    HAS_DOCKER = False
+    DOCKER_IMPORT_ERROR = exc
+    UnixHTTPAdapter = object  # type: ignore[assignment,misc]
+
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+
+DOCKER_COMMON_ARGS = dict(
+    docker_host=dict(type="str", default=DEFAULT_DOCKER_HOST, fallback=(env_fallback, ["DOCKER_HOST"]), aliases=["docker_url"]),
+    tls=dict(type="bool", default=False, fallback=(env_fallback, ["DOCKER_TLS"])),
+    validate_certs=dict(type="bool", default=False, fallback=(env_fallback, ["DOCKER_TLS_VERIFY"]), aliases=["tls_verify"]),
+    ca_path=dict(type="path", aliases=["ca_cert", "tls_ca_cert", "cacert_path"]),
+    client_cert=dict(type="path", aliases=["tls_client_cert", "cert_path"]),
+    client_key=dict(type="path", aliases=["tls_client_key", "key_path"], no_log=False),
+    tls_hostname=dict(type="str", fallback=(env_fallback, ["DOCKER_TLS_HOSTNAME"])),
+    api_version=dict(type="str", default="auto", fallback=(env_fallback, ["DOCKER_API_VERSION"]), aliases=["docker_api_version"]),
+    timeout=dict(type="int", default=60, fallback=(env_fallback, ["DOCKER_TIMEOUT"])),
+)
+
+# How many inspect calls run at once. The cost is JSON decoding on the controller side, so
+# more threads than this buy nothing on small machines (see benchmarks/).
+INSPECT_WORKERS = 4
+
+
+class EngineError(Exception):
+    """An engine call failed; the message names the engine and what to do about it."""
+
+
+class _OneSocketUnixAdapter(UnixHTTPAdapter):  # type: ignore[misc,valid-type]
+    """The SDK keys its Unix-socket pools by full URL, so every distinct path opens a new
+    connection. One pool per socket lets all calls share keep-alive connections."""
+
+    def get_connection(self, url, proxies=None):
+        return super().get_connection("http+docker://localhost", proxies)
+
+
+def check_common_args(module):
+    """Fail early, naming the option, on connection options that cannot work."""
+    if not HAS_DOCKER:
+        module.fail_json(msg=missing_required_lib("docker (the Docker SDK for Python)"), exception=str(DOCKER_IMPORT_ERROR))
+    params = module.params
+    host = params["docker_host"]
+    if not host or not host.strip():
+        module.fail_json(msg="docker_host: must not be empty (e.g. unix:///var/run/docker.sock)")
+    if not host.startswith(("unix://", "tcp://", "http://", "https://", "ssh://", "npipe://", "fd://")):
+        module.fail_json(msg=f"docker_host: {host!r} is not a Docker host URL (unix://, tcp://, ssh://, ...)")
+    if params["timeout"] is not None and params["timeout"] <= 0:
+        module.fail_json(msg=f"timeout: must be a positive number of seconds, got {params['timeout']}")
+    for option in ("ca_path", "client_cert", "client_key"):
+        path = params.get(option)
+        if path and not os.path.isfile(path):
+            module.fail_json(msg=f"{option}: {path} is not a readable file")
+    if bool(params.get("client_cert")) != bool(params.get("client_key")):
+        module.fail_json(msg="client_cert and client_key: give both or neither")
+
+
+def _tls_config(params):
+    cert_dir = os.environ.get("DOCKER_CERT_PATH")
+    ca = params.get("ca_path") or (cert_dir and os.path.join(cert_dir, "ca.pem"))
+    cert = params.get("client_cert") or (cert_dir and os.path.join(cert_dir, "cert.pem"))
+    key = params.get("client_key") or (cert_dir and os.path.join(cert_dir, "key.pem"))
+    if not (params["tls"] or params["validate_certs"]):
+        return False
+    return docker.tls.TLSConfig(
+        client_cert=(cert, key) if cert and key and os.path.isfile(cert) else None,
+        ca_cert=ca if params["validate_certs"] and ca and os.path.isfile(ca) else None,
+        verify=(ca if ca and os.path.isfile(ca) else True) if params["validate_certs"] else False,
+        assert_hostname=params.get("tls_hostname") or None,
+    )
+
+
+def _root_cause(exc):
+    """The innermost OS-level error behind a requests/urllib3/SDK exception chain."""
+    seen = set()
+    stack = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen or current is None:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno is not None:
+            return current
+        if isinstance(current, (socket.timeout, TimeoutError)):
+            return current
+        stack.extend([current.__cause__, current.__context__])
+        stack.extend(arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException))
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, BaseException):
+            stack.append(reason)
+    return exc
+
+
+def describe_engine_error(host, exc):
+    """One message that names the engine, what went wrong and what to do."""
+    cause = _root_cause(exc)
+    text = str(exc)
+    if isinstance(cause, FileNotFoundError) or getattr(cause, "errno", None) == errno.ENOENT:
+        return f"Docker engine at {host}: the socket does not exist. Is dockerd running? Start it, or set docker_host to the engine's socket."
+    if isinstance(cause, PermissionError) or getattr(cause, "errno", None) in (errno.EACCES, errno.EPERM):
+        return f"Docker engine at {host}: permission denied on the socket. Run as root (become: true) or as a member of the socket's group (usually docker)."
+    if isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) == errno.ECONNREFUSED:
+        return f"Docker engine at {host}: connection refused. The engine is not running or not listening there; start dockerd or fix docker_host."
+    if "SSL" in text or "CERTIFICATE" in text.upper():
+        return f"Docker engine at {host}: TLS failed ({text}). Check ca_path, client_cert/client_key and tls_hostname."
+    if isinstance(cause, (socket.timeout, TimeoutError)) or "timed out" in text.lower():
+        return f"Docker engine at {host}: no answer within the timeout. The engine is overloaded or unreachable; raise timeout or check the host."
+    if isinstance(exc, APIError) and "client version" in text.lower() and "too" in text.lower():
+        return f"Docker engine at {host}: {text}. Set api_version to a version this engine supports, or auto."
+    return f"Docker engine at {host}: {text}"
+
+
+class EngineClient:
+    """The few Engine API calls the modules make, with errors turned into EngineError."""
+
+    def __init__(self, params):
+        self.host = params["docker_host"]
+        try:
+            self.api = docker.APIClient(
+                base_url=self.host,
+                version=params["api_version"],
+                timeout=params["timeout"],
+                tls=_tls_config(params),
+            )
+        except DockerException as exc:
+            raise EngineError(describe_engine_error(self.host, exc)) from exc
+        self._share_one_socket_pool()
+
+    def _share_one_socket_pool(self):
+        adapter = self.api.get_adapter("http+docker://localhost/")
+        if not isinstance(adapter, UnixHTTPAdapter):
+            return
+        shared = _OneSocketUnixAdapter("http+unix://" + adapter.socket_path, timeout=adapter.timeout, max_pool_size=INSPECT_WORKERS)
+        self.api.mount("http+docker://", shared)
+        adapter.close()
+
+    @property
+    def api_version(self):
+        return self.api.api_version
+
+    def _call(self, func, *args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (DockerException, requests.exceptions.RequestException) as exc:
+            raise EngineError(describe_engine_error(self.host, exc)) from exc
+
+    def list_containers(self):
+        return self._call(self.api.containers, all=True)
+
+    def list_networks(self):
+        return self._call(self.api.networks)
+
+    def inspect_container(self, container_id):
+        """The container's inspect payload, or None when it vanished since it was listed."""
+        try:
+            return self._call(self.api.inspect_container, container_id)
+        except EngineError as exc:
+            if isinstance(exc.__cause__, NotFound):
+                return None
+            raise
+
+    def inspect_containers(self, container_ids, workers=INSPECT_WORKERS):
+        """Inspect payloads by id, over a bounded pool; vanished containers map to None."""
+        if workers <= 1 or len(container_ids) <= 1:
+            return {cid: self.inspect_container(cid) for cid in container_ids}
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return dict(zip(container_ids, pool.map(self.inspect_container, container_ids)))
+
+    def close(self):
+        self.api.close()
+
+
+def read_topology(client):
+    """One container list, one network list and one inspect per container -> Topology."""
+    from ._topology import build_topology
+
+    listed = client.list_containers()
+    networks = client.list_networks()
+    inspected = client.inspect_containers([c["Id"] for c in listed])
+    return build_topology(listed, inspected, networks)
