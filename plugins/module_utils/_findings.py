@@ -60,6 +60,8 @@ def _ambiguous_names(findings):
             }
             continue
         record["consumers"].append(finding["consumer"])
+        for backend, seen in zip(record["backends"], finding["backends"]):
+            backend["evidence"] = backend["evidence"] + [e for e in seen["evidence"] if e not in backend["evidence"]]
         record["kinds"] = sorted(set(record["kinds"]) | set(finding["kinds"]))
         if (record["verdict"], record["suspected_stale"]) != (finding["verdict"], finding["suspected_stale"]):
             # Consumers that see the same backends but judge them differently: do not guess.

@@ -125,6 +125,9 @@ def judge(topology, consumer, name, backend_ids):
             [(groups[0], UNDECIDED, [])],
         )
     judged = [(group, _evidence(topology, group, groups, consumer, name)) for group in groups]
+    # Evidence every side carries tells the sides apart no better than none at all.
+    shared = set.intersection(*({e["code"] for e in evidence} for _group, evidence in judged))
+    judged = [(group, [e for e in evidence if e["code"] not in shared]) for group, evidence in judged]
     clean = [group for group, evidence in judged if not evidence]
     weak_only = [group for group, evidence in judged if evidence and all(e["code"] in WEAK_EVIDENCE for e in evidence)]
     if len(clean) == 1 and not weak_only:

@@ -20,11 +20,15 @@ def main(argv=None):
     down.add_argument("scenario", nargs="?", choices=sorted(scenarios.SCENARIOS))
     down.add_argument("--all", action="store_true", help="remove every lab scenario's objects")
     sub.add_parser("list", help="list the scenarios")
+    rec = sub.add_parser("record", help="print a running scenario's raw engine payloads as JSON (unit-test fixtures)")
+    rec.add_argument("scenario", choices=sorted(scenarios.SCENARIOS))
     args = parser.parse_args(argv)
 
     if args.command == "list":
         for name, factory in sorted(scenarios.SCENARIOS.items()):
             print(f"{name:10} {factory().summary}")
+    elif args.command == "record":
+        print(json.dumps(scenarios.record(args.scenario, args.docker_host), indent=1, sort_keys=True))
     elif args.command == "up":
         info = scenarios.up(args.scenario, args.docker_host, args.port)
         print(json.dumps(info, indent=2))

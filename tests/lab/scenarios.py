@@ -278,3 +278,15 @@ def snapshot(docker_host=None):
 
 def default_host():
     return os.environ.get("DOCKER_HOST") or None
+
+
+def record(name, docker_host=None):
+    """The raw engine payloads of one scenario (list calls + inspects), for unit tests."""
+    api = connect(docker_host)
+    selector = f"{LABEL}={name}"
+    listed = api.containers(all=True, filters={"label": selector})
+    inspected = {c["Id"]: api.inspect_container(c["Id"]) for c in listed}
+    networks = [n for n in api.networks() if n["Name"] in ("bridge", "host", "none") or (n.get("Labels") or {}).get(LABEL) == name]
+    for container in inspected.values():
+        container["Config"]["Env"] = []  # the Caddyfile is noise here
+    return {"engine_version": api.version().get("Version"), "containers": listed, "inspects": inspected, "networks": networks}

@@ -1,0 +1,82 @@
+"""Stale containers and stale networks, and the safety rules around them."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.fanout.docker.plugins.module_utils._findings import NotFoundError, analyse
+
+
+def _rename_network(data, old, new):
+    for network in data["networks"]:
+        if network["Name"] == old:
+            network["Name"] = new
+    for container in data["inspects"].values():
+        networks = container["NetworkSettings"]["Networks"]
+        if old in networks:
+            networks[new] = networks.pop(old)
+
+
+def test_incident_stale_container_and_network(topology):
+    report = analyse(topology("incident"))
+    assert [c["name"] for c in report["suspected_stale_containers"]] == ["app_old-api-1"]
+    assert report["suspected_stale_containers"][0]["names"] == ["api"]
+    [network] = report["stale_networks"]
+    assert (network["name"], network["reason"]) == ("app_net_old", "only_stale_and_consumers")
+    assert network["stale_members"] == ["app_old-api-1"]
+    assert network["consumers"] == ["app-proxy-1"]
+    assert report["networks_kept"] == []
+    assert report["summary"]["collisions"] == 1
+
+
+def test_shared_variant_stale_network_holds_only_the_stale_side(topology):
+    [network] = analyse(topology("shared"))["stale_networks"]
+    assert (network["name"], network["stale_members"], network["consumers"]) == ("shop_legacy_default", ["shop_legacy-api-1"], [])
+
+
+def test_stale_network_that_is_a_consumers_gateway_is_kept(payload, topology):
+    data = payload("incident")
+    # Sorted first, the old network becomes the proxy's gateway: leaving it would move its ports.
+    _rename_network(data, "app_net_old", "a_net_old")
+    report = analyse(topology(data))
+    assert report["stale_networks"] == []
+    [kept] = report["networks_kept"]
+    assert kept["name"] == "a_net_old"
+    assert kept["reasons"] == ["it is the gateway network of app-proxy-1 (published ports and default route)"]
+
+
+def test_network_without_endpoints_is_listed_as_unused(payload, topology):
+    data = payload("clean")
+    data["networks"].append({"Name": "leftover", "Id": "f" * 64, "Driver": "bridge", "Scope": "local", "Internal": False, "Labels": {}})
+    [network] = analyse(topology(data))["stale_networks"]
+    assert (network["name"], network["reason"]) == ("leftover", "no_endpoints")
+
+
+def test_network_referenced_by_a_stopped_container_is_not_unused(payload, topology):
+    data = payload("clean")
+    data["networks"].append({"Name": "parked", "Id": "f" * 64, "Driver": "bridge", "Scope": "local", "Internal": False, "Labels": {}})
+    api = next(i for i in data["inspects"].values() if i["Name"] == "/solo-api-1")
+    api["NetworkSettings"]["Networks"]["parked"] = {"NetworkID": "f" * 64, "EndpointID": "", "Aliases": None}
+    assert analyse(topology(data))["stale_networks"] == []
+
+
+def test_default_networks_are_never_stale(topology):
+    names = {n["name"] for n in analyse(topology("clean"))["stale_networks"]}
+    assert not names & {"bridge", "host", "none"}
+
+
+def test_unknown_consumer_is_not_found(topology):
+    with pytest.raises(NotFoundError, match="consumers: no container named 'nope'"):
+        analyse(topology("incident"), consumer_refs=["app-proxy-1", "nope"])
+
+
+def test_unknown_name_is_not_found(topology):
+    with pytest.raises(NotFoundError, match="names: no container answers 'apii'"):
+        analyse(topology("incident"), names=["apii"])
+
+
+def test_consumers_by_id_prefix(topology):
+    topo = topology("incident")
+    proxy_id = topo.by_name["app-proxy-1"]["id"]
+    report = analyse(topo, consumer_refs=[proxy_id[:12]])
+    assert [f["consumer"] for f in report["findings"]] == ["app-proxy-1"]
