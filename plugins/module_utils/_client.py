@@ -186,6 +186,28 @@ class EngineClient:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return dict(zip(container_ids, pool.map(self.inspect_container, container_ids)))
 
+    def inspect_network(self, network_id):
+        """The network's inspect payload, or None when it is gone."""
+        try:
+            return self._call(self.api.inspect_network, network_id)
+        except EngineError as exc:
+            if isinstance(exc.__cause__, NotFound):
+                return None
+            raise
+
+    def stop_container(self, container_id, stop_timeout):
+        """SIGTERM (or the container's stop signal), SIGKILL after stop_timeout seconds."""
+        self._call(self.api.stop, container_id, timeout=stop_timeout)
+
+    def remove_container(self, container_id):
+        self._call(self.api.remove_container, container_id)
+
+    def disconnect(self, container_id, network_id):
+        self._call(self.api.disconnect_container_from_network, container_id, network_id)
+
+    def remove_network(self, network_id):
+        self._call(self.api.remove_network, network_id)
+
     def close(self):
         self.api.close()
 

@@ -5,6 +5,7 @@ each, the containers suspected stale and the networks that only serve them. Pure
 
 from __future__ import annotations
 
+from ._report import finding_lines
 from ._resolver import ROUND_ROBIN, SHADOWED, answer_sets, resolution_order
 from ._verdict import COLLISION, REPLICAS, UNDECIDED, judge
 
@@ -68,6 +69,10 @@ def _ambiguous_names(findings):
             record.update(verdict=UNDECIDED, reason="consumers of this name disagree on which side is stale", suspected_stale=[], live=[])
             for backend in record["backends"]:
                 backend["role"] = UNDECIDED
+    for record in records.values():
+        # Consumers outside the collision (the proxy) first: they are the ones users go through.
+        backends = {b["container"] for b in record["backends"]}
+        record["consumers"].sort(key=lambda name: (name in backends, name))
     return sorted(records.values(), key=lambda r: (r["name"], r["consumers"]))
 
 
@@ -88,7 +93,7 @@ def _suspected_stale(topology, records):
     return [stale[name] for name in sorted(stale) if name not in protected]
 
 
-def _stale_networks(topology, stale_names):
+def stale_networks(topology, stale_names):
     """Networks with no endpoints, or whose only endpoints are suspected-stale containers plus
     live containers that lose nothing by leaving it (see the checks below)."""
     stale, kept = [], []
@@ -164,12 +169,12 @@ def analyse(topology, consumer_refs=None, names=None):
         findings.append(finding)
     records = _ambiguous_names(findings)
     stale_containers = _suspected_stale(topology, records)
-    stale_networks, kept_networks = _stale_networks(topology, {c["name"] for c in stale_containers})
-    return {
+    stale_nets, kept_networks = stale_networks(topology, {c["name"] for c in stale_containers})
+    report = {
         "findings": findings,
         "ambiguous_names": records,
         "suspected_stale_containers": stale_containers,
-        "stale_networks": stale_networks,
+        "stale_networks": stale_nets,
         "networks_kept": kept_networks,
         "summary": {
             "containers": len(topology.containers),
@@ -182,6 +187,8 @@ def analyse(topology, consumer_refs=None, names=None):
             "collisions": sum(1 for r in records if r["verdict"] == COLLISION),
             "undecided": sum(1 for r in records if r["verdict"] == UNDECIDED),
             "suspected_stale_containers": len(stale_containers),
-            "stale_networks": len(stale_networks),
+            "stale_networks": len(stale_nets),
         },
     }
+    report["messages"] = finding_lines(report)
+    return report

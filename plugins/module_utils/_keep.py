@@ -1,0 +1,79 @@
+# Copyright (c) fanout.docker contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""`keep` patterns: what cleanup must never touch. Pure.
+
+Each entry is a regular expression matched in full against a container name, compose project
+or network name; `name:`, `project:` or `network:` limit it to one of them; `label:KEY` or
+`label:KEY=REGEX` match a label.
+"""
+
+from __future__ import annotations
+
+import re
+
+KINDS = ("name", "project", "network", "label")
+
+
+class KeepError(ValueError):
+    """A keep entry that cannot be used."""
+
+
+def compile_keep(entries):
+    """[(kind or None, key, compiled regex)], or KeepError naming the bad entry."""
+    rules = []
+    for entry in entries or []:
+        if not isinstance(entry, str) or not entry.strip():
+            raise KeepError(f"keep: entries must be non-empty strings, got {entry!r}")
+        kind, sep, rest = entry.partition(":")
+        if not sep or kind not in KINDS:
+            kind, rest = None, entry
+        key = None
+        if kind == "label":
+            key, _eq, rest = rest.partition("=")
+            if not key:
+                raise KeepError(f"keep: {entry!r} names no label key (label:KEY or label:KEY=REGEX)")
+            rest = rest or ".*"
+        try:
+            rules.append((kind, key, re.compile(rest)))
+        except re.error as exc:
+            raise KeepError(f"keep: pattern {entry!r} does not compile: {exc}") from exc
+    return rules
+
+
+def _matches(rule, kind, value):
+    rule_kind, _key, regex = rule
+    return value is not None and (rule_kind is None or rule_kind == kind) and regex.fullmatch(value) is not None
+
+
+def keeps_container(rules, container):
+    """The keep entry that protects the container, or None."""
+    for rule in rules:
+        if rule[0] == "label":
+            value = (container.get("labels") or {}).get(rule[1])
+            if value is not None and rule[2].fullmatch(value):
+                return _describe(rule)
+        elif _matches(rule, "name", container["name"]) or _matches(rule, "project", container["compose"]["project"]):
+            return _describe(rule)
+    return None
+
+
+def keeps_network(rules, network):
+    for rule in rules:
+        if rule[0] == "label":
+            value = (network.get("labels") or {}).get(rule[1])
+            if value is not None and rule[2].fullmatch(value):
+                return _describe(rule)
+        elif (
+            _matches(rule, "network", network["name"])
+            or _matches(rule, "name", network["name"])
+            or _matches(rule, "project", (network.get("labels") or {}).get("com.docker.compose.project"))
+        ):
+            return _describe(rule)
+    return None
+
+
+def _describe(rule):
+    kind, key, regex = rule
+    if kind == "label":
+        return f"label:{key}={regex.pattern}"
+    return f"{kind}:{regex.pattern}" if kind else regex.pattern
