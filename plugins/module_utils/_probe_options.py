@@ -126,7 +126,11 @@ def parse_resolve(pins):
     for pin in pins:
         if not isinstance(pin, str) or pin.count(":") < 2:
             raise OptionError(f"resolve: {pin!r} is not host:port:address")
-        host, port, address = pin.split(":", 2)
+        if pin.startswith("[") and "]:" in pin:  # an IPv6 literal as the host
+            host, rest = pin[1:].split("]:", 1)
+            port, _, address = rest.partition(":")
+        else:
+            host, port, address = pin.split(":", 2)
         if not host or any(ch.isspace() for ch in host):
             raise OptionError(f"resolve: {pin!r} has no host")
         if not port.isdigit() or not 0 < int(port) <= 65535:

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 MASK = "********"
 
@@ -47,7 +47,9 @@ def redact_url(url):
     netloc = parts.netloc.rsplit("@", 1)[-1]
     query = parts.query
     if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(is_sensitive_name(k) for k, _ in pairs):
-            query = urlencode([(k, MASK if is_sensitive_name(k) else v) for k, v in pairs])
+        fields = []
+        for item in query.split("&"):
+            name, sep, _ = item.partition("=")
+            fields.append(f"{name}={MASK}" if sep and is_sensitive_name(unquote(name)) else item)
+        query = "&".join(fields)
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
