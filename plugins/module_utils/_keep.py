@@ -77,3 +77,16 @@ def _describe(rule):
     if kind == "label":
         return f"label:{key}={regex.pattern}"
     return f"{kind}:{regex.pattern}" if kind else regex.pattern
+
+
+def annotate_kept(topology, report, rules):
+    """Mark every backend that a keep entry protects (kept_by: the entry, or None)."""
+    kept = {}
+    for container in topology.containers:
+        kept[container["name"]] = keeps_container(rules, container) if rules else None
+    for entry in report["findings"] + report["ambiguous_names"]:
+        for backend in entry["backends"]:
+            backend["kept_by"] = kept.get(backend["container"])
+    for stale in report["suspected_stale_containers"]:
+        stale["kept_by"] = kept.get(stale["name"])
+    return report

@@ -156,6 +156,7 @@ def _result(verdict, reason, sides):
                     "created": container["created"],
                     "compose_project": container["compose"]["project"],
                     "compose_service": container["compose"]["service"],
+                    "addresses": [{"network": e["network"], "ip": e["ip"]} for e in container["networks"] if e["ip"]],
                     "evidence": evidence,
                 }
             )

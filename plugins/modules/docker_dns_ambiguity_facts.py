@@ -52,6 +52,13 @@ options:
     type: list
     elements: str
     default: []
+  keep:
+    description:
+      - Patterns of what cleanup must never touch, as in M(fanout.docker.docker_stale_cleanup). Only marks
+        backends (C(kept_by)) so reports can say why a collision will stay; changes nothing.
+    type: list
+    elements: str
+    default: []
 notes:
   - The container list call does not return network aliases, so each container is inspected once,
     over a small bounded pool of keep-alive connections. Two list calls plus one inspect per container.
@@ -215,6 +222,7 @@ from ansible_collections.fanout.docker.plugins.module_utils._client import (
     read_topology,
 )
 from ansible_collections.fanout.docker.plugins.module_utils._findings import NotFoundError, analyse
+from ansible_collections.fanout.docker.plugins.module_utils._keep import KeepError, annotate_kept, compile_keep
 
 
 def _check_list(module, option):
@@ -228,11 +236,16 @@ def main():
     argument_spec.update(
         consumers=dict(type="list", elements="str", default=[]),
         names=dict(type="list", elements="str", default=[]),
+        keep=dict(type="list", elements="str", default=[]),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     check_common_args(module)
     _check_list(module, "consumers")
     _check_list(module, "names")
+    try:
+        keep_rules = compile_keep(module.params["keep"])
+    except KeepError as exc:
+        module.fail_json(msg=str(exc))
 
     try:
         client = EngineClient(module.params)
@@ -240,7 +253,7 @@ def main():
             topology = read_topology(client)
         finally:
             client.close()
-        report = analyse(topology, module.params["consumers"], module.params["names"])
+        report = annotate_kept(topology, analyse(topology, module.params["consumers"], module.params["names"]), keep_rules)
     except EngineError as exc:
         module.fail_json(msg=str(exc))
     except NotFoundError as exc:
