@@ -12,7 +12,7 @@ import math
 import re
 from collections import Counter
 
-from ansible_collections.fanout.docker.plugins.module_utils._cors import header_values
+from ansible_collections.fanout.docker.plugins.module_utils._cors import Judgement, check_preflight, header_values
 
 DEFAULT_FINGERPRINT_HEADERS = ("Server", "X-Powered-By", "Via", "X-Request-Id", "X-Correlation-Id", "Allow")
 
@@ -26,6 +26,13 @@ _SAMPLE_LINES = 60
 _ERROR_SAMPLES = 5
 
 VERDICTS = ("all_pass", "deterministic_failure", "mixed_backends", "proxy_generated", "flaky")
+
+
+def judge(request, answer, check=check_preflight):
+    """The CORS check for an answer that arrived; a transport error is its own (only) reason."""
+    if answer.error:
+        return Judgement(ok=False, reasons=[answer.error], details=[answer.detail])
+    return check(request, answer.status, answer.headers)
 
 
 def value_shape(value):

@@ -370,6 +370,7 @@ from ansible_collections.fanout.docker.plugins.module_utils._probe_report import
     build_report,
     display_fingerprint,
     fingerprint,
+    judge,
 )
 from ansible_collections.fanout.docker.plugins.module_utils._redact import MASK, is_sensitive_name, redact_lines, redact_text
 
@@ -419,7 +420,7 @@ def _companion_report(config, exchanges):
             errors += 1
             reasons[actual.error] += 1
             continue
-        judgement = check_actual(config.request, actual.status, actual.headers)
+        judgement = judge(config.request, actual, check_actual)
         passed += judgement.ok
         reasons.update(judgement.reasons)
         before = fingerprint(exchange.preflight.headers, config.fingerprint_headers)
@@ -466,7 +467,7 @@ def main():
         companion=companion,
     )
     answers = [e.preflight for e in exchanges]
-    judgements = [check_preflight(config.request, a.status, a.headers) for a in answers]
+    judgements = [judge(config.request, a) for a in answers]
     report = build_report(
         answers,
         judgements,

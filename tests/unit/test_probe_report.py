@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from ansible_collections.fanout.docker.plugins.module_utils._cors import Request, check_preflight
+from ansible_collections.fanout.docker.plugins.module_utils._cors import Request
 from ansible_collections.fanout.docker.plugins.module_utils._probe_report import (
     DEFAULT_FINGERPRINT_HEADERS,
     build_report,
     fingerprint,
+    judge,
     latency_summary,
     percentile,
     value_shape,
@@ -49,7 +50,7 @@ def transport(reason="timeout"):
 
 
 def report(answers, names=DEFAULT_FINGERPRINT_HEADERS, request=REQUEST, **kw):
-    judgements = [check_preflight(request, a.status, a.headers) if not a.error else check_preflight(request, 0, []) for a in answers]
+    judgements = [judge(request, a) for a in answers]
     return build_report(answers, judgements, names, **kw)
 
 
