@@ -66,6 +66,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # socketserver's default of 5 drops SYNs under concurrency: 1 s retransmits
 
     def handle_error(self, request, client_address):
         pass  # clients that hang up early (timeouts, TLS rejections) are part of the tests
