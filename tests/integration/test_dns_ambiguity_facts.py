@@ -90,12 +90,12 @@ def test_undecided_when_only_age_differs(lab):
 
 def test_check_mode_and_names_filter(lab):
     info = lab("incident")
-    before = scenarios.snapshot()
+    before = scenarios.snapshot(scenario=info["name"])
     run = run_module("docker_dns_ambiguity_facts", {"consumers": ["app-proxy-1"], "names": ["API"]}, check=True)
     assert run.rc == 0, run
     facts = run.result["ansible_facts"]["docker_dns_ambiguity"]
     assert [(f["consumer"], f["name"]) for f in facts["findings"]] == [("app-proxy-1", "api")]
-    assert scenarios.snapshot() == before
+    assert scenarios.snapshot(scenario=info["name"]) == before
 
 
 @pytest.mark.parametrize(

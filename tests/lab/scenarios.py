@@ -264,15 +264,20 @@ def down(name=None, docker_host=None):
         api.remove_image(image["Id"], force=True)
 
 
-def snapshot(docker_host=None):
-    """Containers (name, state, networks) and networks (name, members) for before/after checks."""
+def snapshot(docker_host=None, scenario=None):
+    """Containers (state, networks) and networks (members) for before/after checks; with a
+    scenario, only the objects labelled with it (other tests may share the engine)."""
     api = connect(docker_host)
+    filters = {"label": f"{LABEL}={scenario}"} if scenario else None
     containers = {}
-    for listed in api.containers(all=True):
+    for listed in api.containers(all=True, filters=filters):
         name = listed["Names"][0].lstrip("/")
         networks = sorted((listed.get("NetworkSettings") or {}).get("Networks") or {})
         containers[name] = {"state": listed["State"], "networks": networks}
-    networks = {n["Name"]: sorted(c for c, info in containers.items() if n["Name"] in info["networks"]) for n in api.networks()}
+    networks = {
+        n["Name"]: sorted(c for c, info in containers.items() if n["Name"] in info["networks"])
+        for n in api.networks(filters=filters)
+    }
     return {"containers": containers, "networks": networks}
 
 

@@ -1,0 +1,56 @@
+"""remediate on one host: keep wins, replicas are never touched, undecided removes nothing."""
+
+from __future__ import annotations
+
+from tests.helpers import run_playbook
+from tests.integration.fleet import host_outcome, probe, recap, statuses
+from tests.lab import scenarios
+
+
+def _remediate(tmp_path, info, check=False, **extra):
+    out = tmp_path / "summary"
+    extra_vars = {"fanout_summary_dir": str(out), "fanout_consumers": info["containers"], "fanout_probes": [probe(info["port"], count=20)], **extra}
+    return run_playbook("fanout.docker.remediate", extra_vars, check=check), out
+
+
+def test_keep_wins_and_verify_keeps_failing_saying_so(lab, tmp_path):
+    info = lab("incident")
+    before = scenarios.snapshot(scenario=info["name"])
+    run, out = _remediate(tmp_path, info, fanout_keep=["project:app_old"])
+    assert run.rc != 0
+    assert scenarios.snapshot(scenario=info["name"]) == before
+    outcome = host_outcome(out, "localhost")
+    assert outcome["status"] == "broken"
+    assert {"kind": "container", "name": "app_old-api-1", "reason": "matches keep entry 'project:app_old'"} in outcome["cleanup"]["left_alone"]
+    assert "app_old-api-1 (suspected stale: " in outcome["violations"][0]
+    assert "left alone: matches keep entry project:app_old" in outcome["violations"][0]
+    out_verify = tmp_path / "verify"
+    verify = run_playbook("fanout.docker.verify", {"fanout_summary_dir": str(out_verify), "fanout_consumers": info["containers"], "fanout_keep": ["project:app_old"]})
+    assert verify.rc != 0
+    assert "left alone: matches keep entry project:app_old" in verify.stdout
+
+
+def test_replicas_are_never_touched(lab, tmp_path):
+    info = lab("replicas")
+    before = scenarios.snapshot(scenario=info["name"])
+    run, out = _remediate(tmp_path, info)
+    assert run.rc == 0, run
+    assert scenarios.snapshot(scenario=info["name"]) == before
+    assert statuses(out) == {"localhost": "clean"}
+    assert recap(run.stdout)["localhost"]["changed"] == 0
+    left = host_outcome(out, "localhost")["cleanup"]["left_alone"]
+    assert {"kind": "container", "name": "web-api-1", "reason": "replica of `api`"} in left
+
+
+def test_undecided_fails_with_the_evidence_and_removes_nothing(lab, tmp_path):
+    info = lab("undecided")
+    before = scenarios.snapshot(scenario=info["name"])
+    for check in (True, False):
+        run, out = _remediate(tmp_path, info, check=check)
+        assert run.rc != 0
+        assert scenarios.snapshot(scenario=info["name"]) == before
+        outcome = host_outcome(out, "localhost")
+        assert outcome["status"] == "error"
+        assert "Nothing was changed: undecided collisions need a human" in outcome["error"]
+        assert "blue-api-1 (blue-api-1 created before the newest other side)" in outcome["error"]
+        assert "green-api-1 (no evidence against it)" in outcome["error"]
