@@ -92,7 +92,7 @@ options:
       - Seconds each request may take in total, from dial to the last header line, however slowly the
         answer trickles in. More than 300 is capped, with a warning.
     type: float
-    default: 5
+    default: 5.0
   validate_certs:
     description:
       - Verify the server's TLS certificate and that it is for the URL's host.
@@ -387,7 +387,7 @@ def argument_spec():
         count=dict(type="int", default=50),
         concurrency=dict(type="int", default=8),
         reuse_connections=dict(type="bool", default=False),
-        timeout=dict(type="float", default=5),
+        timeout=dict(type="float", default=5.0),
         validate_certs=dict(type="bool", default=True),
         ca_path=dict(type="path"),
         headers=dict(type="dict", default={}, no_log=True),
