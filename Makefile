@@ -28,9 +28,7 @@ fixtures: engine
 	tests/lab/build-image.sh
 
 demo: install fixtures
-	$(BIN)/python -m tests.lab down --all
-	$(BIN)/python -m tests.lab up incident
-	$(BIN)/ansible-playbook fanout.docker.diagnose
+	tests/lab/demo.sh
 
 test: install fixtures
 	$(BIN)/python -m pytest -ra tests
