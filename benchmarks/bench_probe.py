@@ -150,6 +150,17 @@ def table(results, count, rounds):
     return "\n".join(lines)
 
 
+def ansible_start_up(rounds):
+    """`ansible localhost -m ansible.builtin.ping`: the fixed cost any module pays before its own work."""
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    times = []
+    for _ in range(rounds + 1):
+        start = time.perf_counter()
+        subprocess.run([str(BIN / "ansible"), "localhost", "-m", "ansible.builtin.ping", "-o"], cwd=ROOT, env=env, capture_output=True, check=True)
+        times.append(time.perf_counter() - start)
+    return times[1:]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=7)
@@ -164,6 +175,9 @@ def main():
             process.terminate()
             process.join()
     print(table(results, args.count, args.rounds))
+    start_up = ansible_start_up(args.rounds)
+    print(f"\nAnsible start-up alone (`ansible localhost -m ansible.builtin.ping`): median {statistics.median(start_up):.3f} s "
+          f"(min {min(start_up):.3f}, max {max(start_up):.3f})")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 MAX_BODY = 1 << 20  # bytes read to keep a connection reusable; larger bodies close it instead
+# Bytes read before the headers are complete. Every answer's lines are kept for the report, so this
+# (not only http.client's 100 lines of 64 KiB) is what bounds memory: count x 64 KiB at worst.
+MAX_HEADER_BYTES = 64 << 10
+
+
+class HeadersTooLarge(http.client.HTTPException):
+    pass
 
 
 @dataclass
@@ -42,11 +49,13 @@ class Exchange:
 class _DeadlineRaw(io.RawIOBase):
     """Socket reads that give up at one fixed moment, however slowly the bytes arrive."""
 
-    def __init__(self, sock, deadline):
+    def __init__(self, sock, deadline, limit):
         super().__init__()
         self._sock = sock
         self._raw = sock.makefile("rb", buffering=0)
         self._deadline = deadline
+        self.limit = limit  # bytes this reader may still take in total; raised once the headers are in
+        self.consumed = 0
 
     def readable(self):
         return True
@@ -55,8 +64,12 @@ class _DeadlineRaw(io.RawIOBase):
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError("no complete answer before the deadline")
+        if self.consumed >= self.limit:
+            raise HeadersTooLarge(f"more than {self.limit} bytes before the end of the headers")
         self._sock.settimeout(remaining)
-        return self._raw.readinto(buffer)
+        count = self._raw.readinto(memoryview(buffer)[: self.limit - self.consumed])
+        self.consumed += count or 0
+        return count
 
     def close(self):
         self._raw.close()
@@ -67,7 +80,8 @@ class _DeadlineResponse(http.client.HTTPResponse):
     def __init__(self, sock, deadline, **kwargs):
         super().__init__(sock, **kwargs)
         self.fp.close()
-        self.fp = io.BufferedReader(_DeadlineRaw(sock, deadline))
+        self.reader = _DeadlineRaw(sock, deadline, MAX_HEADER_BYTES)
+        self.fp = io.BufferedReader(self.reader)
 
 
 class ProbeConnection(http.client.HTTPConnection):
@@ -112,6 +126,7 @@ class ProbeConnection(http.client.HTTPConnection):
         response = self.getresponse()
         status, headers = response.status, response.getheaders()
         if keep_open and not response.will_close:
+            response.reader.limit += MAX_BODY + 1
             self._drain(response)
         response.close()
         if not keep_open:
@@ -135,6 +150,8 @@ def classify(exc):
     text = str(exc) or type(exc).__name__
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return "timeout", text
+    if isinstance(exc, HeadersTooLarge):
+        return "headers_too_large", text
     if isinstance(exc, http.client.LineTooLong):
         return "headers_too_large", f"a header line is longer than 64 KiB ({text})"
     if isinstance(exc, http.client.HTTPException) and "more than" in text and "headers" in text:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from ansible_collections.fanout.docker.plugins.module_utils._cors import FORBIDDEN_METHODS, Request, is_token, normalize_method
 from ansible_collections.fanout.docker.plugins.module_utils._redact import redact_url, secrets_of
@@ -92,11 +92,15 @@ def parse_url(url):
         raise OptionError("url: must not carry user:password@ (a preflight never sends URL credentials)")
     if port == 0:
         raise OptionError(f"url: port 0 in {url!r}")
-    host = parts.hostname.lower()
+    try:
+        host = parts.hostname.lower().encode("idna").decode("ascii") if not parts.hostname.isascii() else parts.hostname.lower()
+    except UnicodeError:
+        raise OptionError(f"url: {parts.hostname!r} is not a valid host name") from None
     port = port or DEFAULT_PORTS[scheme]
     shown_host = f"[{host}]" if ":" in host else host
     host_header = shown_host if port == DEFAULT_PORTS[scheme] else f"{shown_host}:{port}"
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    # Browsers percent-encode what is not ASCII; already-encoded text and delimiters stay as they are.
+    path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~") + (f"?{quote(parts.query, safe='/?%:@!$&()*+,;=-._~')}" if parts.query else "")
     return scheme, host, port, path, host_header
 
 

@@ -141,8 +141,8 @@ options:
 notes:
   - Header lines are kept raw, in order, with duplicates; a header sent twice (for example by a proxy and
     the application) is judged the way a browser does, by combining the lines.
-  - A response may carry at most 100 header lines of at most 64 KiB each (C(headers_too_large) beyond).
-    Redirects are never followed.
+  - A response may carry at most 100 header lines and 64 KiB of headers in all (C(headers_too_large) beyond),
+    which bounds memory at O(count) x 64 KiB. Redirects are never followed.
   - A browser sends no preflight at all for C(GET), C(HEAD) or C(POST) without O(request_headers); the module
     probes anyway and warns.
 seealso:

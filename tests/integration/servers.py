@@ -274,6 +274,12 @@ def many_headers(conn, stop):
     conn.sendall(b"HTTP/1.1 204 No Content\r\n" + b"".join(b"X-H-%d: v\r\n" % i for i in range(5000)) + b"\r\n")
 
 
+def wide_headers(conn, stop):
+    """90 lines of 1 KiB: under http.client's per-line and line-count limits, over the probe's byte budget."""
+    read_request(conn)
+    conn.sendall(b"HTTP/1.1 204 No Content\r\n" + b"".join(b"X-W-%d: %s\r\n" % (i, b"w" * 1024) for i in range(90)) + b"\r\n")
+
+
 def huge_header(conn, stop):
     read_request(conn)
     conn.sendall(b"HTTP/1.1 204 No Content\r\nX-Big: " + b"a" * (3 << 20) + b"\r\n\r\n")

@@ -276,6 +276,7 @@ def test_absurd_values_are_capped_with_a_warning():
         (servers.not_http, "protocol_error"),
         (servers.many_headers, "headers_too_large"),
         (servers.huge_header, "headers_too_large"),
+        (servers.wide_headers, "headers_too_large"),
     ],
 )
 def test_hostile_answers_get_a_reason(handler, reason):

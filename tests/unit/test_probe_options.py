@@ -51,6 +51,12 @@ def test_defaults_give_a_browser_like_preflight():
     assert cfg.warnings == []
 
 
+def test_non_ascii_url_is_encoded_as_a_browser_does():
+    cfg = config(url="http://bücher.example/ä%20c?q=ü")
+    assert cfg.target.host == "xn--bcher-kva.example"
+    assert cfg.target.path == "/%C3%A4%20c?q=%C3%BC"
+
+
 def test_non_default_port_is_in_host_header_and_ipv6_is_bracketed():
     assert config(url="http://api:8000/").target.host_header == "api:8000"
     cfg = config(url="http://[::1]:8080")
