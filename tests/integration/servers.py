@@ -173,7 +173,9 @@ def free_port():
 
 
 def live_backend(method, lines, index):
-    return (204, [LIVE] + cors_headers(lines)) if method == "OPTIONS" else (200, [LIVE, ("Access-Control-Allow-Origin", _header(lines, "Origin")), ("Vary", "Origin")])
+    if method == "OPTIONS":
+        return 204, [LIVE] + cors_headers(lines)
+    return 200, [LIVE, ("Access-Control-Allow-Origin", _header(lines, "Origin")), ("Vary", "Origin")]
 
 
 def stale_backend(method, lines, index):
