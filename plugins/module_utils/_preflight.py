@@ -133,7 +133,6 @@ class ProbeConnection(http.client.HTTPConnection):
             self.close()
         return status, headers
 
-
     def _drain(self, response):
         """Read the body so the connection can carry the next request; a body that is too big or too slow closes it."""
         try:
