@@ -43,7 +43,9 @@ def plan_cleanup(topology, report, keep_rules, remove_unused_networks=False):
     disconnects, planned_networks = [], []
     for network in networks:
         if network["reason"] == "no_endpoints" and not remove_unused_networks:
-            left_alone.append({"kind": "network", "name": network["name"], "reason": "no endpoints, but remove_unused_networks is false: an empty network is not proof"})
+            left_alone.append(
+                {"kind": "network", "name": network["name"], "reason": "no endpoints, but remove_unused_networks is false: an empty network is not proof"}
+            )
             continue
         kept_by = keeps_network(keep_rules, topology.network_by_name[network["name"]])
         if kept_by:

@@ -81,9 +81,10 @@ class CleanupRun:
             self._leave("container", planned["name"], f"the live side ({', '.join(down)}) is not serving anymore; nothing removed")
             return
         state = current.get("State") or {}
-        if state.get("Running") or state.get("Paused") or state.get("Restarting"):
-            if not self._attempt("stop_container", planned["name"], planned["reasons"], self.client.stop_container, planned["id"], self.stop_timeout, id=planned["id"]):
-                return
+        active = state.get("Running") or state.get("Paused") or state.get("Restarting")
+        stop = (self.client.stop_container, planned["id"], self.stop_timeout)
+        if active and not self._attempt("stop_container", planned["name"], planned["reasons"], *stop, id=planned["id"]):
+            return
         if self._attempt("remove_container", planned["name"], planned["reasons"], self.client.remove_container, planned["id"], id=planned["id"]):
             self.removed.add(planned["name"])
 
@@ -106,7 +107,13 @@ class CleanupRun:
             if disconnect["network"] != planned["name"] or disconnect["container"] not in members:
                 continue
             if not self._attempt(
-                "disconnect", disconnect["container"], disconnect["reasons"], self.client.disconnect, disconnect["container_id"], planned["id"], network=planned["name"]
+                "disconnect",
+                disconnect["container"],
+                disconnect["reasons"],
+                self.client.disconnect,
+                disconnect["container_id"],
+                planned["id"],
+                network=planned["name"],
             ):
                 return
         if not self._attempt("remove_network", planned["name"], planned["reasons"], self.client.remove_network, planned["id"], id=planned["id"]):

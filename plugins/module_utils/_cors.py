@@ -196,7 +196,7 @@ def _warnings(request, lines, preflight):
             found.append("max_age_missing")
         elif len(max_age) > 1 or not max_age[0].isdigit() or not max_age[0].isascii():
             found.append("max_age_invalid")
-    if not all(_is_utf8(value) for _, value in lines):
+    if not all(_is_utf8(value) for _unused, value in lines):
         found.append("header_not_utf8")
     return found
 

@@ -231,7 +231,7 @@ def run_probe(target, preflight_lines, count, concurrency, timeout, ssl_context=
         answer = send(conn, "OPTIONS", preflight_lines, timeout, reuse_connections)
         exchange = Exchange(answer)
         if companion is not None and not answer.error and companion[2](answer):
-            method, lines, _ = companion
+            method, lines, _unused = companion
             conn = connection()
             exchange.companion = send(conn, method, lines, timeout, reuse_connections)
         return exchange

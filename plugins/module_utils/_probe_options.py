@@ -132,7 +132,7 @@ def parse_resolve(pins):
             raise OptionError(f"resolve: {pin!r} is not host:port:address")
         if pin.startswith("[") and "]:" in pin:  # an IPv6 literal as the host
             host, rest = pin[1:].split("]:", 1)
-            port, _, address = rest.partition(":")
+            port, _unused, address = rest.partition(":")
         else:
             host, port, address = pin.split(":", 2)
         if not host or any(ch.isspace() for ch in host):

@@ -49,7 +49,7 @@ def redact_url(url):
     if query:
         fields = []
         for item in query.split("&"):
-            name, sep, _ = item.partition("=")
+            name, sep, _unused = item.partition("=")
             fields.append(f"{name}={MASK}" if sep and is_sensitive_name(unquote(name)) else item)
         query = "&".join(fields)
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))

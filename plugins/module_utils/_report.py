@@ -47,5 +47,7 @@ def finding_lines(report):
         lines.append(f"network {network['name']} holds suspected-stale {', '.join(network['stale_members'])} but is kept: {'; '.join(network['reasons'])}.")
     if not lines:
         summary = report["summary"]
-        lines.append(f"no name resolves to more than one backend ({summary['containers']} containers, {summary['networks']} networks, {summary['consumers']} consumers).")
+        lines.append(
+            f"no name resolves to more than one backend ({summary['containers']} containers, {summary['networks']} networks, {summary['consumers']} consumers)."
+        )
     return lines

@@ -46,18 +46,10 @@ def _only_private_networks(topology, group, group_ids, other_ids, name):
     other members are only containers that reach another side through a different network
     (consumers such as the proxy). Empty when the group is reachable through a shared network."""
     other_networks = {
-        endpoint["network"]
-        for cid in other_ids
-        for endpoint in topology.by_id[cid]["networks"]
-        if any(d["name"] == name for d in endpoint["dns_names"])
+        endpoint["network"] for cid in other_ids for endpoint in topology.by_id[cid]["networks"] if any(d["name"] == name for d in endpoint["dns_names"])
     }
     answering = sorted(
-        {
-            endpoint["network"]
-            for container in group
-            for endpoint in container["networks"]
-            if any(d["name"] == name for d in endpoint["dns_names"])
-        }
+        {endpoint["network"] for container in group for endpoint in container["networks"] if any(d["name"] == name for d in endpoint["dns_names"])}
     )
     for network_name in answering:
         network = topology.network_by_name.get(network_name)
@@ -99,7 +91,10 @@ def _evidence(topology, group, groups, consumer, name):
     consumer_project = consumer["compose"]["project"] if consumer["id"] not in group_ids | other_ids else None
     if consumer_project and compose["project"] != consumer_project and any(c["compose"]["project"] == consumer_project for c in others):
         evidence.append(
-            {"code": "foreign_compose_project", "detail": f"compose project {compose['project'] or '(none)'} differs from the consumer's ({consumer_project}) while the other side matches it"}
+            {
+                "code": "foreign_compose_project",
+                "detail": f"compose project {compose['project'] or '(none)'} differs from the consumer's ({consumer_project}) while the other side matches it",
+            }
         )
     private = _only_private_networks(topology, group, group_ids, other_ids, name)
     if private:

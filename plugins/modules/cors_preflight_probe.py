@@ -28,7 +28,7 @@ description:
   - Never changes anything on the managed host. It only sends C(OPTIONS) requests, plus the actual
     request when O(companion_request=true).
 author:
-  - fanout.docker contributors
+  - fanout.docker contributors (@fanout-docker)
 attributes:
   check_mode:
     support: full

@@ -21,7 +21,7 @@ description:
     the side with evidence against it is suspected stale. V(undecided) means the evidence does not agree.
   - Reads only; never changes anything on the engine.
 author:
-  - fanout.docker contributors
+  - fanout.docker contributors (@fanout-docker)
 extends_documentation_fragment:
   - fanout.docker.docker
 attributes:

@@ -18,7 +18,7 @@ description:
   - Never touches the default networks (C(bridge), C(host), C(none)), anything matching O(keep), the live
     side of a collision, replicas, or anything whose verdict is undecided.
 author:
-  - fanout.docker contributors
+  - fanout.docker contributors (@fanout-docker)
 extends_documentation_fragment:
   - fanout.docker.docker
 attributes:
@@ -206,9 +206,7 @@ def _validate(module):
 def _undecided_message(undecided):
     parts = []
     for record in undecided:
-        sides = "; ".join(
-            f"{b['container']} ({', '.join(e['detail'] for e in b['evidence']) or 'no evidence against it'})" for b in record["backends"]
-        )
+        sides = "; ".join(f"{b['container']} ({', '.join(e['detail'] for e in b['evidence']) or 'no evidence against it'})" for b in record["backends"])
         parts.append(f"`{record['name']}` from {', '.join(record['consumers'])}: {record['reason']}: {sides}")
     return "Nothing was changed: undecided collisions need a human (or keep entries, or fail_on_undecided=false). " + " | ".join(parts)
 
@@ -235,7 +233,13 @@ def main():
         module.fail_json(msg=str(exc))
 
     plan = plan_cleanup(topology, report, keep_rules, params["remove_unused_networks"])
-    result = {"changed": False, "actions": planned_actions(plan), "left_alone": plan["left_alone"], "undecided": plan["undecided"], "messages": report["messages"]}
+    result = {
+        "changed": False,
+        "actions": planned_actions(plan),
+        "left_alone": plan["left_alone"],
+        "undecided": plan["undecided"],
+        "messages": report["messages"],
+    }
     before = _state(topology)
 
     if plan["undecided"] and params["fail_on_undecided"]:
@@ -255,7 +259,12 @@ def main():
     except EngineError as exc:
         # The engine went away mid-run: report what already happened, force nothing.
         client.close()
-        module.fail_json(msg=f"{exc} (cleanup stopped; actions already done are listed)", changed=bool(run.actions), actions=run.actions, left_alone=plan["left_alone"] + run.left_alone)
+        module.fail_json(
+            msg=f"{exc} (cleanup stopped; actions already done are listed)",
+            changed=bool(run.actions),
+            actions=run.actions,
+            left_alone=plan["left_alone"] + run.left_alone,
+        )
     result["actions"] = actions
     result["left_alone"] = plan["left_alone"] + left_alone
     result["changed"] = any(a["status"] == "done" for a in actions)

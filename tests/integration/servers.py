@@ -29,7 +29,7 @@ class Seen:
             return len(self.requests) - 1
 
     def methods(self):
-        return [m for m, _ in self.requests]
+        return [m for m, _unused in self.requests]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -127,7 +127,7 @@ def serve_raw(handle):
     def accept_loop():
         while not stop.is_set():
             try:
-                conn, _ = listener.accept()
+                conn, _unused = listener.accept()
             except (socket.timeout, OSError):
                 continue
             threading.Thread(target=_run_handler, args=(handle, conn, stop), daemon=True).start()
@@ -293,8 +293,24 @@ def tls_context_for(tmp_path, name="other.example"):
 
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1",
-         "-subj", f"/CN={name}", "-addext", f"subjectAltName=DNS:{name}"],
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            f"/CN={name}",
+            "-addext",
+            f"subjectAltName=DNS:{name}",
+        ],
         check=True,
         capture_output=True,
     )

@@ -34,13 +34,26 @@ def passed(url, **args):
 def in_process(url, **args):
     """The module's own pipeline without Ansible's start-up: options -> edge -> check -> report."""
     params = {
-        "url": url, **DEFAULTS, "request_headers": [], "timeout": 5.0, "validate_certs": True, "headers": {}, "resolve": [],
-        "fingerprint_headers": ["Server", "X-Request-Id"], **args,
+        "url": url,
+        **DEFAULTS,
+        "request_headers": [],
+        "timeout": 5.0,
+        "validate_certs": True,
+        "headers": {},
+        "resolve": [],
+        "fingerprint_headers": ["Server", "X-Request-Id"],
+        **args,
     }
     config = build_config(params)
-    exchanges = run_probe(config.target, preflight_lines(config), config.count, config.concurrency, config.timeout,
-                          ssl_context=make_ssl_context(config.target, config.validate_certs, config.ca_path),
-                          reuse_connections=config.reuse_connections)
+    exchanges = run_probe(
+        config.target,
+        preflight_lines(config),
+        config.count,
+        config.concurrency,
+        config.timeout,
+        ssl_context=make_ssl_context(config.target, config.validate_certs, config.ca_path),
+        reuse_connections=config.reuse_connections,
+    )
     answers = [e.preflight for e in exchanges]
     judgements = [judge(config.request, a) for a in answers]
     return build_report(answers, judgements, config.fingerprint_headers)
@@ -66,7 +79,7 @@ def test_healthy_backend_passes_every_preflight():
 
 
 def test_405_is_status_not_ok():
-    with servers.serve(servers.method_not_allowed) as (url, _):
+    with servers.serve(servers.method_not_allowed) as (url, _unused):
         result = passed(url)
     assert result["passed"] == 0
     assert result["failures_by_reason"]["status_not_ok"] == 6
@@ -83,7 +96,7 @@ def test_redirect_to_login_is_never_followed():
 
 
 def test_wildcard_origin_with_acac_true_passes_without_credentials_and_fails_with_them():
-    with servers.serve(servers.wildcard_with_credentials) as (url, _):
+    with servers.serve(servers.wildcard_with_credentials) as (url, _unused):
         without = passed(url)
         with_credentials = passed(url, credentials=True)
     assert without["verdict"] == "all_pass"
@@ -92,7 +105,7 @@ def test_wildcard_origin_with_acac_true_passes_without_credentials_and_fails_wit
 
 
 def test_allowed_origin_sent_twice_by_proxy_and_app():
-    with servers.serve(servers.acao_from_proxy_and_app) as (url, _):
+    with servers.serve(servers.acao_from_proxy_and_app) as (url, _unused):
         result = passed(url)
     assert result["failures_by_reason"] == {"acao_multiple": 6}
     sample = result["groups"][0]["sample"]["headers"]
@@ -100,7 +113,7 @@ def test_allowed_origin_sent_twice_by_proxy_and_app():
 
 
 def test_delete_without_request_headers_misses_a_middleware_that_needs_them():
-    with servers.serve(servers.preflight_only_with_request_headers) as (url, _):
+    with servers.serve(servers.preflight_only_with_request_headers) as (url, _unused):
         bare = passed(url, method="delete")
         with_headers = passed(url, method="DELETE", request_headers=["content-type"])
     assert bare["method"] == "DELETE"
@@ -109,7 +122,7 @@ def test_delete_without_request_headers_misses_a_middleware_that_needs_them():
 
 
 def test_authorization_is_never_covered_by_a_header_wildcard():
-    with servers.serve(servers.headers_wildcard) as (url, _):
+    with servers.serve(servers.headers_wildcard) as (url, _unused):
         result = passed(url, request_headers=["Authorization", "X-Trace"])
         others = passed(url, request_headers=["X-Trace"])
     assert result["failures_by_reason"] == {"authorization_needs_explicit": 6}
@@ -117,7 +130,7 @@ def test_authorization_is_never_covered_by_a_header_wildcard():
 
 
 def test_method_allowed_only_in_lower_case():
-    with servers.serve(servers.lowercase_methods) as (url, _):
+    with servers.serve(servers.lowercase_methods) as (url, _unused):
         upper = passed(url, method="PATCH")
         lower = passed(url, method="patch")
     assert upper["failures_by_reason"] == {"method_case_only": 6}
@@ -127,7 +140,7 @@ def test_method_allowed_only_in_lower_case():
 def test_backend_hanging_past_the_timeout():
     release = threading.Event()
     try:
-        with servers.serve(servers.hanging(release)) as (url, _):
+        with servers.serve(servers.hanging(release)) as (url, _unused):
             result = passed(url, timeout=0.3, count=3)
     finally:
         release.set()
@@ -143,7 +156,7 @@ def test_nothing_listening():
 
 
 def test_half_answered_504_by_a_proxy_with_no_backend_identity():
-    with servers.serve(servers.half_gateway_timeout) as (url, _):
+    with servers.serve(servers.half_gateway_timeout) as (url, _unused):
         result = passed(url, count=10)
     assert result["success_ratio"] == 0.5
     assert result["failures_by_reason"]["status_not_ok"] == 5
@@ -151,7 +164,7 @@ def test_half_answered_504_by_a_proxy_with_no_backend_identity():
 
 
 def test_fan_out_between_two_local_backends_is_mixed_backends():
-    with servers.serve(servers.fan_out) as (url, _):
+    with servers.serve(servers.fan_out) as (url, _unused):
         result = passed(url, count=10)
     assert result["success_ratio"] == 0.5
     assert result["verdict"] == "mixed_backends"
@@ -162,7 +175,7 @@ def test_fan_out_between_two_local_backends_is_mixed_backends():
 
 
 def test_min_success_ratio_fails_the_task_and_names_what_differs():
-    with servers.serve(servers.fan_out) as (url, _):
+    with servers.serve(servers.fan_out) as (url, _unused):
         run = probe(url, count=10, min_success_ratio=0.9)
     assert run.rc != 0
     msg = run.result["msg"]
@@ -171,7 +184,7 @@ def test_min_success_ratio_fails_the_task_and_names_what_differs():
 
 
 def test_min_success_ratio_met_does_not_fail():
-    with servers.serve(servers.live_backend) as (url, _):
+    with servers.serve(servers.live_backend) as (url, _unused):
         assert passed(url, min_success_ratio=1.0)["passed"] == 6
 
 
@@ -189,15 +202,22 @@ def test_companion_request_follows_passing_preflights_and_compares_backends():
         return servers.fan_out(method, lines, index // 2)  # one at a time: OPTIONS, GET, OPTIONS, GET...
 
     with servers.serve(preflight_live_actual_alternating) as (url, seen):
-        result = passed(url, method="GET", request_headers=["x-requested-with"], count=8, concurrency=1, companion_request=True,
-                        headers={"Authorization": "Bearer companion-secret-1"})
+        result = passed(
+            url,
+            method="GET",
+            request_headers=["x-requested-with"],
+            count=8,
+            concurrency=1,
+            companion_request=True,
+            headers={"Authorization": "Bearer companion-secret-1"},
+        )
     companion = result["companion"]
     assert companion["sent"] == 8 and seen.methods().count("GET") == 8
     assert companion["failures_by_reason"] == {"acao_missing": 4}
     assert (companion["same_backend"], companion["different_backend"]) == (4, 4)
     authorization = [dict(lines).get("Authorization") for method, lines in seen.requests]
-    assert all(a is None for a, (m, _) in zip(authorization, seen.requests) if m == "OPTIONS")
-    assert all(a == "Bearer companion-secret-1" for a, (m, _) in zip(authorization, seen.requests) if m == "GET")
+    assert all(a is None for a, (m, _unused) in zip(authorization, seen.requests) if m == "OPTIONS")
+    assert all(a == "Bearer companion-secret-1" for a, (m, _unused) in zip(authorization, seen.requests) if m == "GET")
 
 
 def test_companion_is_not_sent_after_a_failing_preflight():
@@ -226,13 +246,13 @@ def test_secrets_in_headers_never_come_back():
     for value in secrets.values():
         assert value not in text
     # the server did receive them (the echo is where a leak would come from), and the companion carried the cookie
-    assert any(dict(lines).get("X-Api-Key") == "k3y-abcdef-123" for _, lines in seen.requests)
+    assert any(dict(lines).get("X-Api-Key") == "k3y-abcdef-123" for _unused, lines in seen.requests)
     assert run.result["companion"]["sent"] == 6
     assert any(dict(lines).get("Cookie") == "session=c00kie-456" for m, lines in seen.requests if m == "GET")
 
 
 def test_invalid_utf8_in_headers_is_reported_not_a_crash():
-    with servers.serve(servers.invalid_utf8) as (url, _):
+    with servers.serve(servers.invalid_utf8) as (url, _unused):
         result = passed(url, count=2)
     assert result["verdict"] == "all_pass"
     assert result["warnings_by_code"] == {"header_not_utf8": 2}
@@ -259,7 +279,7 @@ def test_bad_input_fails_before_sending_anything(args, words):
 
 
 def test_absurd_values_are_capped_with_a_warning():
-    with servers.serve(servers.live_backend) as (url, _):
+    with servers.serve(servers.live_backend) as (url, _unused):
         run = probe(url, count=3, concurrency=500, timeout=100000)
     assert run.rc == 0, run
     assert run.result["concurrency"] == 3  # capped to 64, then to count
@@ -300,7 +320,7 @@ def test_hostile_server_through_ansible_is_a_clean_result():
 
 def test_tls_certificate_for_another_name(tmp_path):
     context, cert = servers.tls_context_for(tmp_path, "other.example")
-    with servers.serve(servers.live_backend, tls=context) as (url, _):
+    with servers.serve(servers.live_backend, tls=context) as (url, _unused):
         port = url.rsplit(":", 1)[1].strip("/")
         wrong_name = in_process(url, count=2, ca_path=cert)
         unverified = in_process(url, count=2, validate_certs=False)
@@ -332,7 +352,7 @@ def incident(lab, docker_host):
 
 
 def test_incident_through_the_proxy_is_mixed_backends(incident):
-    info, _ = incident
+    info, _unused = incident
     result = passed(info["url"], count=40, concurrency=8)
     assert 0 < result["success_ratio"] < 1
     assert len(result["groups"]) == 2
@@ -344,14 +364,14 @@ def test_incident_through_the_proxy_is_mixed_backends(incident):
 
 
 def test_live_backend_probed_directly_passes(incident):
-    _, addresses = incident
+    _unused, addresses = incident
     result = passed("http://api.internal:8000/", count=10, resolve=[f"api.internal:8000:{addresses['app-api-1']}"])
     assert result["success_ratio"] == 1.0 and result["verdict"] == "all_pass"
     assert result["groups"][0]["fingerprint"]["Server"] == "gunicorn/22.0"
 
 
 def test_stale_backend_probed_directly_fails_with_acao_missing(incident):
-    _, addresses = incident
+    _unused, addresses = incident
     result = passed("http://api.internal:8000/", count=10, resolve=[f"api.internal:8000:{addresses['app_old-api-1']}"])
     assert result["passed"] == 0 and result["failures_by_reason"]["acao_missing"] == 10
     assert result["verdict"] == "deterministic_failure"

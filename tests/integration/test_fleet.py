@@ -30,7 +30,7 @@ def fleet(tmp_path_factory):
         base = tmp_path_factory.mktemp("fleet")
         yield {"inventory": write_inventory(base / "inventory.yml", hosts), "base": base}
     finally:
-        for host, (index, scenario, _port) in ENGINES.items():
+        for index, scenario, _port in ENGINES.values():
             scenarios.down(scenario, _socket(index))
         subprocess.run([str(FLEET), "down"], check=False)
 
@@ -51,7 +51,9 @@ def _engines():
 def test_diagnose_reports_without_failing_on_findings(fleet):
     run, out = _run(fleet, "fanout.docker.diagnose", "diagnose")
     # Only the dead engine is an error; findings alone never fail diagnose.
-    assert {h: r["failed"] for h, r in recap(run.stdout).items()} == {"incident_host": 0, "shared_host": 0, "clean_host": 0, "dead_host": 1, "localhost": 0}, run
+    assert {h: r["failed"] for h, r in recap(run.stdout).items()} == {"incident_host": 0, "shared_host": 0, "clean_host": 0, "dead_host": 1, "localhost": 0}, (
+        run
+    )
     assert statuses(out) == {"incident_host": "broken", "shared_host": "broken", "clean_host": "clean", "dead_host": "error"}
     assert "the socket does not exist" in host_outcome(out, "dead_host")["error"]
 

@@ -25,7 +25,9 @@ def test_keep_wins_and_verify_keeps_failing_saying_so(lab, tmp_path):
     assert "app_old-api-1 (suspected stale: " in outcome["violations"][0]
     assert "left alone: matches keep entry project:app_old" in outcome["violations"][0]
     out_verify = tmp_path / "verify"
-    verify = run_playbook("fanout.docker.verify", {"fanout_summary_dir": str(out_verify), "fanout_consumers": info["containers"], "fanout_keep": ["project:app_old"]})
+    verify = run_playbook(
+        "fanout.docker.verify", {"fanout_summary_dir": str(out_verify), "fanout_consumers": info["containers"], "fanout_keep": ["project:app_old"]}
+    )
     assert verify.rc != 0
     assert "left alone: matches keep entry project:app_old" in verify.stdout
 

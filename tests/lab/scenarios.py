@@ -274,10 +274,7 @@ def snapshot(docker_host=None, scenario=None):
         name = listed["Names"][0].lstrip("/")
         networks = sorted((listed.get("NetworkSettings") or {}).get("Networks") or {})
         containers[name] = {"state": listed["State"], "networks": networks}
-    networks = {
-        n["Name"]: sorted(c for c, info in containers.items() if n["Name"] in info["networks"])
-        for n in api.networks(filters=filters)
-    }
+    networks = {n["Name"]: sorted(c for c, info in containers.items() if n["Name"] in info["networks"]) for n in api.networks(filters=filters)}
     return {"containers": containers, "networks": networks}
 
 

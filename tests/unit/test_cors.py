@@ -6,12 +6,12 @@ import pytest
 
 from ansible_collections.fanout.docker.plugins.module_utils._cors import (
     REASONS,
+    MalformedList,
     Request,
     check_actual,
     check_preflight,
     normalize_method,
     parse_token_list,
-    MalformedList,
 )
 
 ORIGIN = "https://dash.example"

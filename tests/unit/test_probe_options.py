@@ -161,7 +161,7 @@ def test_resolve_pins_the_dial_address_only():
 
 def test_credential_headers_go_only_on_the_companion_request():
     cfg = config(headers={"Authorization": "Bearer abcdef", "Cookie": "s=1", "X-Tenant": "blue"}, companion_request=True)
-    assert [n for n, _ in preflight_lines(cfg)][-1] == "X-Tenant"
+    assert [n for n, _unused in preflight_lines(cfg)][-1] == "X-Tenant"
     assert ("Authorization", "Bearer abcdef") in companion_lines(cfg)
     assert ("Authorization", "Bearer abcdef") not in preflight_lines(cfg)
     assert cfg.secrets == ["Bearer abcdef"]

@@ -100,7 +100,7 @@ def test_all_pass():
 
 def test_every_answer_failing_the_same_way_is_deterministic():
     assert report([stale(i) for i in range(5)])["verdict"] == "deterministic_failure"
-    assert report([transport("connection_refused") for _ in range(3)])["verdict"] == "deterministic_failure"
+    assert report([transport("connection_refused") for _unused in range(3)])["verdict"] == "deterministic_failure"
 
 
 def test_all_failing_but_each_backend_its_own_way_is_mixed():
@@ -113,7 +113,7 @@ def test_all_failing_in_varied_ways_on_one_backend_is_flaky():
 
 
 def test_proxy_504s_without_backend_identity_are_proxy_generated():
-    result = report([live(i) for i in range(4)] + [gateway_timeout() for _ in range(4)])
+    result = report([live(i) for i in range(4)] + [gateway_timeout() for _unused in range(4)])
     assert result["verdict"] == "proxy_generated"
     assert result["failures_by_reason"]["status_not_ok"] == 4
 

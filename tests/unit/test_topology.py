@@ -41,7 +41,12 @@ def test_default_bridge_answers_no_names(payload):
     data = payload("clean")
     cid = next(c["Id"] for c in data["containers"] if c["Names"] == ["/solo-api-1"])
     bridge = next(n for n in data["networks"] if n["Name"] == "bridge")
-    data["inspects"][cid]["NetworkSettings"]["Networks"]["bridge"] = {"NetworkID": bridge["Id"], "EndpointID": "e" * 64, "IPAddress": "172.17.0.9", "Aliases": None}
+    data["inspects"][cid]["NetworkSettings"]["Networks"]["bridge"] = {
+        "NetworkID": bridge["Id"],
+        "EndpointID": "e" * 64,
+        "IPAddress": "172.17.0.9",
+        "Aliases": None,
+    }
     topo = build_topology(data["containers"], data["inspects"], data["networks"])
     endpoint = _endpoint(topo.by_name["solo-api-1"], "bridge")
     assert endpoint["dns_names"] == []
