@@ -6,6 +6,7 @@ names each container answers on each network. Pure: no socket, no clock."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Networks on which Docker's embedded DNS registers no names.
 DEFAULT_NETWORKS = frozenset(("bridge", "host", "none"))
@@ -22,6 +23,7 @@ COMPOSE_LABELS = {
 _CREATED = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?$")
 
 
+@lru_cache(maxsize=4096)
 def created_key(created):
     """A string that sorts like the instant: the engine trims trailing zeros of the fraction."""
     match = _CREATED.match(created or "")
@@ -132,6 +134,18 @@ class Topology:
         self.by_id = {c["id"]: c for c in containers}
         self.by_name = {c["name"]: c for c in containers}
         self.network_by_name = {n["name"]: n for n in networks}
+        self._answering = None
+
+    def answering_networks(self, container_id, name):
+        """The networks on which the container answers the DNS name (lower case); built once."""
+        if self._answering is None:
+            index = {}
+            for container in self.containers:
+                for endpoint in container["networks"]:
+                    for dns in endpoint["dns_names"]:
+                        index.setdefault((container["id"], dns["name"]), []).append(endpoint["network"])
+            self._answering = index
+        return self._answering.get((container_id, name), ())
 
     def find_container(self, ref):
         """A container by name, full id or id prefix (>= 12 hex digits), or None."""

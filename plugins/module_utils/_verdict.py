@@ -45,17 +45,13 @@ def _only_private_networks(topology, group, group_ids, other_ids, name):
     """The networks on which the group answers `name`, when every one of them is private: its
     other members are only containers that reach another side through a different network
     (consumers such as the proxy). Empty when the group is reachable through a shared network."""
-    other_networks = {
-        endpoint["network"] for cid in other_ids for endpoint in topology.by_id[cid]["networks"] if any(d["name"] == name for d in endpoint["dns_names"])
-    }
-    answering = sorted(
-        {endpoint["network"] for container in group for endpoint in container["networks"] if any(d["name"] == name for d in endpoint["dns_names"])}
-    )
+    other_networks = {network for cid in other_ids for network in topology.answering_networks(cid, name)}
+    answering = sorted({network for container in group for network in topology.answering_networks(container["id"], name)})
     for network_name in answering:
         network = topology.network_by_name.get(network_name)
-        members = [topology.by_name[m] for m in (network or {}).get("containers", []) if m in topology.by_name]
-        for member in members:
-            if member["id"] in group_ids:
+        for member_name in (network or {}).get("containers", []):
+            member = topology.by_name.get(member_name)
+            if member is None or member["id"] in group_ids:
                 continue
             if member["id"] in other_ids or not {e["network"] for e in member["networks"]} & other_networks:
                 return []
