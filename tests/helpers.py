@@ -38,7 +38,7 @@ def run_module(module, args, env=None, check=False, timeout=300):
         cmd = [str(BIN / "ansible"), "localhost", "-m", f"fanout.docker.{module}", "-a", json.dumps(args), "--tree", tree]
         if check:
             cmd.append("--check")
-        proc = subprocess.run(cmd, cwd=ROOT, env=_env(env), capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(cmd, cwd=ROOT, env=_env(env), capture_output=True, text=True, timeout=timeout, check=False)
         path = Path(tree) / "localhost"
         result = json.loads(path.read_text()) if path.exists() else None
     return Run(proc.returncode, proc.stdout, proc.stderr, result)
@@ -56,5 +56,5 @@ def run_playbook(playbook, extra_vars=None, inventory=None, check=False, diff=Fa
     if diff:
         cmd.append("--diff")
     cmd += list(args)
-    proc = subprocess.run(cmd, cwd=ROOT, env=_env(env), capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(cmd, cwd=ROOT, env=_env(env), capture_output=True, text=True, timeout=timeout, check=False)
     return Run(proc.returncode, proc.stdout, proc.stderr)

@@ -105,7 +105,7 @@ ansible_facts:
         containers:
           description:
             - Every container with state, image reference and id, whether the reference now points to
-              another image (RV(ansible_facts.docker_dns_ambiguity.containers[].image_ref_moved)), creation time,
+              another image (C(image_ref_moved)), creation time,
               compose labels, and per network its IPs, aliases and the DNS names it answers there.
           type: list
           elements: dict

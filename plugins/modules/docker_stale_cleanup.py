@@ -98,12 +98,47 @@ EXAMPLES = r"""
 RETURN = r"""
 actions:
   description:
-    - Each action with its target and the evidence behind it. RV(actions[].status) is V(planned) in check
-      mode, V(done) or V(failed) otherwise; failed actions carry the engine's words in RV(actions[].error),
-      and a network that could not be removed lists RV(actions[].remaining_endpoints).
+    - Each action with its target and the evidence behind it, in the order they ran (or would run).
   returned: always
   type: list
   elements: dict
+  contains:
+    action:
+      description: What was done to the target.
+      type: str
+      returned: always
+      choices: [stop_container, remove_container, disconnect, remove_network]
+    target:
+      description: The container or network acted on.
+      type: str
+      returned: always
+    network:
+      description: The network a consumer is disconnected from.
+      type: str
+      returned: when RV(actions[].action=disconnect)
+    id:
+      description: Id of the container or network.
+      type: str
+      returned: for container and network removal
+    status:
+      description: V(planned) in check mode, V(done) or V(failed) otherwise.
+      type: str
+      returned: always
+      choices: [planned, done, failed]
+    reasons:
+      description: The evidence behind the action.
+      type: list
+      elements: str
+      returned: always
+    error:
+      description: The engine's words when the action failed.
+      type: str
+      returned: when RV(actions[].status=failed)
+    remaining_endpoints:
+      description: Containers still attached to a network the engine refused to remove.
+      type: list
+      elements: str
+      returned: when a network removal failed
   sample:
     - {action: stop_container, target: app_old-api-1, status: done, id: 3f0c...,
        reasons: ["image_reference_moved: fanout-lab/incident-api:latest now points to a different image"]}

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=.venv/bin
 VARS=@tests/lab/demo-vars.yml
+export FANOUT_SUMMARY_DIR="$PWD/.lab/demo-summary"
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
