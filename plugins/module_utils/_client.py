@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+import ssl
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
@@ -86,8 +87,20 @@ def _tls_config(params):
         client_cert=(cert, key) if cert and key and os.path.isfile(cert) else None,
         ca_cert=ca if params["validate_certs"] and ca and os.path.isfile(ca) else None,
         verify=(ca if ca and os.path.isfile(ca) else True) if params["validate_certs"] else False,
-        assert_hostname=params.get("tls_hostname") or None,
     )
+
+
+class _TLSHostnameAdapter(requests.adapters.HTTPAdapter):
+    """Checks the engine's certificate against tls_hostname instead of the URL's host
+    (the SDK dropped assert_hostname in 7.0)."""
+
+    def __init__(self, hostname):
+        self._hostname = hostname
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["assert_hostname"] = self._hostname
+        super().init_poolmanager(*args, **kwargs)
 
 
 def _root_cause(exc):
@@ -115,14 +128,15 @@ def describe_engine_error(host, exc):
     """One message that names the engine, what went wrong and what to do."""
     cause = _root_cause(exc)
     text = str(exc)
+    # SSLError is an OSError whose errno is the SSL error code (1 looks like EPERM): test it first.
+    if isinstance(cause, ssl.SSLError) or "SSL" in text or "CERTIFICATE" in text.upper():
+        return f"Docker engine at {host}: TLS failed ({cause if isinstance(cause, ssl.SSLError) else text}). Check ca_path, client_cert/client_key and tls_hostname."
     if isinstance(cause, FileNotFoundError) or getattr(cause, "errno", None) == errno.ENOENT:
         return f"Docker engine at {host}: the socket does not exist. Is dockerd running? Start it, or set docker_host to the engine's socket."
     if isinstance(cause, PermissionError) or getattr(cause, "errno", None) in (errno.EACCES, errno.EPERM):
         return f"Docker engine at {host}: permission denied on the socket. Run as root (become: true) or as a member of the socket's group (usually docker)."
     if isinstance(cause, ConnectionRefusedError) or getattr(cause, "errno", None) == errno.ECONNREFUSED:
         return f"Docker engine at {host}: connection refused. The engine is not running or not listening there; start dockerd or fix docker_host."
-    if "SSL" in text or "CERTIFICATE" in text.upper():
-        return f"Docker engine at {host}: TLS failed ({text}). Check ca_path, client_cert/client_key and tls_hostname."
     if isinstance(cause, (socket.timeout, TimeoutError)) or "timed out" in text.lower():
         return f"Docker engine at {host}: no answer within the timeout. The engine is overloaded or unreachable; raise timeout or check the host."
     if isinstance(exc, APIError) and "client version" in text.lower() and "too" in text.lower():
@@ -135,14 +149,23 @@ class EngineClient:
 
     def __init__(self, params):
         self.host = params["docker_host"]
+        tls = _tls_config(params)
+        hostname = params.get("tls_hostname") if tls else None
+        version = params["api_version"]
         try:
+            # With tls_hostname the adapter must be mounted before the first request, so the
+            # engine's version is asked for afterwards rather than by the constructor.
             self.api = docker.APIClient(
                 base_url=self.host,
-                version=params["api_version"],
+                version=docker.constants.DEFAULT_DOCKER_API_VERSION if hostname and version == "auto" else version,
                 timeout=params["timeout"],
-                tls=_tls_config(params),
+                tls=tls,
             )
-        except DockerException as exc:
+            if hostname:
+                self.api.mount("https://", _TLSHostnameAdapter(hostname))
+                if version == "auto":
+                    self.api._version = self.api.version(api_version=False)["ApiVersion"]  # pylint: disable=protected-access
+        except (DockerException, requests.exceptions.RequestException) as exc:
             raise EngineError(describe_engine_error(self.host, exc)) from exc
         self._share_one_socket_pool()
 

@@ -32,7 +32,8 @@ def fleet(tmp_path_factory):
     finally:
         for index, scenario, _port in ENGINES.values():
             scenarios.down(scenario, _socket(index))
-        subprocess.run([str(FLEET), "down"], check=False)
+        for index, _scenario, _port in ENGINES.values():
+            subprocess.run([str(FLEET), "down-one", str(index)], check=False)
 
 
 REACHABLE = "incident_host:shared_host:clean_host"

@@ -2,7 +2,9 @@
 # Extra Docker engines side by side on this machine, one per fleet host of the lab.
 #   fleet.sh up N      start engines 1..N (idempotent), each with its own socket, data root,
 #                      exec root, pidfile, bridge and address pool; load the fixture image
+#   fleet.sh up-one I  start engine I only (benchmarks use their own indexes: 5, 6, 7)
 #   fleet.sh down      stop every extra engine (data roots stay for a fast next start)
+#   fleet.sh down-one I  stop engine I only
 #   fleet.sh socket I  print engine I's DOCKER_HOST URL
 # Root only. The default engine (docker0, /var/run/docker.sock) is never touched.
 set -euo pipefail
@@ -67,11 +69,14 @@ case "${1:-}" in
   up)
     n=${2:?usage: fleet.sh up N}
     for i in $(seq 1 "$n"); do start_engine "$i"; load_image "$i"; done ;;
+  up-one)
+    i=${2:?usage: fleet.sh up-one I}; start_engine "$i"; load_image "$i" ;;
+  down-one) stop_engine "${2:?usage: fleet.sh down-one I}" ;;
   down)
     for pidfile in "$RUN"/engine-*.pid; do
       [ -e "$pidfile" ] || continue
       i=${pidfile##*/engine-}; stop_engine "${i%.pid}"
     done ;;
   socket) socket "${2:?usage: fleet.sh socket I}" ;;
-  *) echo "usage: fleet.sh up N | down | socket I" >&2; exit 2 ;;
+  *) echo "usage: fleet.sh up N | up-one I | down | down-one I | socket I" >&2; exit 2 ;;
 esac

@@ -33,6 +33,7 @@ class Box:
     build: str = "base"  # "old" or "new": which build of the scenario's API image it runs
     publish: bool = False
     stop_signal: str | None = None
+    ignore_sigterm: bool = False  # PID 1 ignores SIGTERM: only SIGKILL after the stop timeout ends it
 
 
 @dataclass
@@ -155,7 +156,22 @@ def undecided():
     )
 
 
-SCENARIOS = {s.__name__: s for s in (incident, shadowed, shared, replicas, clean, undecided)}
+def stubborn():
+    """The incident, with a stale API that ignores SIGTERM (for fault tests)."""
+    return Scenario(
+        name="stubborn",
+        summary="like incident, but the stale api ignores SIGTERM",
+        default_port=18086,
+        networks={"st_net_old": _net_labels("st_old", "default"), "st_net": _net_labels("st", "default")},
+        boxes=[
+            Box("st_old-api-1", caddy.stale_api(), {"st_net_old": ["api"], "st_net": ["api"]}, "st_old", "api", "cfg-old", "old", ignore_sigterm=True),
+            Box("st-api-1", caddy.live_api(), {"st_net": ["api"]}, "st", "api", "cfg-new", "new"),
+            Box("st-proxy-1", caddy.proxy(), {"st_net": ["proxy"], "st_net_old": ["proxy"]}, "st", "proxy", "cfg-proxy", publish=True),
+        ],
+    )
+
+
+SCENARIOS = {s.__name__: s for s in (incident, shadowed, shared, replicas, clean, undecided, stubborn)}
 
 
 def connect(docker_host=None):
@@ -211,9 +227,10 @@ def _create_box(api, scenario, box, image, port):
         port_bindings={8080: ("127.0.0.1", port)} if box.publish else None,
         restart_policy={"Name": "no"},
     )
+    run = f"trap '' TERM; {RUN.replace('exec ', '')} & wait" if box.ignore_sigterm else RUN
     container = api.create_container(
         image,
-        command=["sh", "-c", RUN],
+        command=["sh", "-c", run],
         name=box.name,
         environment={"CADDYFILE": box.caddyfile},
         labels=labels,

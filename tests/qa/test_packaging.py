@@ -12,7 +12,9 @@ import yaml
 
 from tests.qa.conftest import ROOT, run, shown
 
-FORBIDDEN = re.compile(r"(^|/)(\.venv[^/]*|\.lab|\.git|collections|ansible_collections|__pycache__|\.pytest_cache|\.mypy_cache|\.ruff_cache|tests/output|benchmarks/results)(/|$)")
+FORBIDDEN = re.compile(
+    r"(^|/)(\.venv[^/]*|\.lab|\.git|collections|ansible_collections|__pycache__|\.pytest_cache|\.mypy_cache|\.ruff_cache|tests/output|benchmarks/results)(/|$)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +60,9 @@ def test_installed_tarball_runs_diagnose_against_the_lab(tarball, lab, tmp_path)
     installed = collections / "ansible_collections" / "fanout" / "docker"
     assert (installed / "playbooks" / "diagnose.yml").is_file()
     inventory = tmp_path / "hosts.yml"
-    inventory.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": str(venv / "bin" / "python")}}}}))
+    inventory.write_text(
+        yaml.safe_dump({"all": {"hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": str(venv / "bin" / "python")}}}})
+    )
     args = ["-e", f'{{"fanout_consumers": {info["containers"]!r}, "fanout_summary_dir": "{tmp_path / "summary"}"}}'.replace("'", '"')]
     proc = run([venv / "bin" / "ansible-playbook", "-i", inventory, "fanout.docker.diagnose", *args, "-vv"], cwd=tmp_path, env=env)
     assert proc.returncode == 0, shown(proc)

@@ -1,0 +1,143 @@
+"""Faults on the real engine: each case checks the message and that nothing live was lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import ssl
+import subprocess
+import tempfile
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import BIN, ROOT, _env, run_module
+from tests.lab import scenarios
+
+DOCKER_MODULES = ["docker_dns_ambiguity_facts", "docker_stale_cleanup"]
+
+
+@pytest.mark.parametrize("module", DOCKER_MODULES)
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            {"docker_host": "unix:///run/fanout-lab/no-such-engine.sock"},
+            "Docker engine at unix:///run/fanout-lab/no-such-engine.sock: the socket does not exist",
+        ),
+        ({"docker_host": "tcp://127.0.0.1:1"}, "Docker engine at tcp://127.0.0.1:1: connection refused"),
+        ({"api_version": "9.99"}, "Set api_version to a version this engine supports"),
+    ],
+)
+def test_engine_faults_give_a_message_naming_the_host_and_what_to_do(module, args, message):
+    run = run_module(module, args)
+    assert run.rc != 0
+    assert message in run.result["msg"], run.result["msg"]
+
+
+@pytest.mark.parametrize("module", DOCKER_MODULES)
+def test_socket_not_readable_by_an_unprivileged_user(module):
+    # The module itself runs as nobody (the venv's interpreter lives under /root, which nobody
+    # cannot enter, so Debian's python3.11 runs it with the venv's packages on its path).
+    site = next((ROOT / ".venv" / "lib").glob("python3.*/site-packages"))
+    with tempfile.TemporaryDirectory() as workdir:
+        os.chmod(workdir, 0o755)
+        args = Path(workdir) / "args.json"
+        args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {"_ansible_tmpdir": workdir}}))
+        env = {"PYTHONPATH": f"{ROOT / 'collections'}:{site}", "HOME": workdir, "PATH": "/usr/bin:/bin"}
+        module_path = f"ansible_collections.fanout.docker.plugins.modules.{module}"
+        cmd = ["/usr/sbin/runuser", "-u", "nobody", "--", "/usr/bin/python3.11", "-m", module_path, str(args)]
+        proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode != 0, proc.stdout
+    result = json.loads(proc.stdout)
+    assert result["failed"] is True
+    assert "Docker engine at unix:///var/run/docker.sock: permission denied on the socket" in result["msg"], result["msg"]
+    assert "become: true" in result["msg"]
+
+
+def _openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def tls_engine_with_another_ca():
+    """A TLS listener on 127.0.0.1 whose certificate a different CA signed than the one we trust."""
+    workdir = Path(tempfile.mkdtemp())
+    for ca in ("real-ca", "other-ca"):
+        _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={ca}", "-keyout", f"{ca}.key", "-out", f"{ca}.pem", cwd=workdir)
+    _openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr", cwd=workdir)
+    _openssl(
+        "x509", "-req", "-in", "server.csr", "-CA", "real-ca.pem", "-CAkey", "real-ca.key", "-CAcreateserial", "-days", "2", "-out", "server.pem", cwd=workdir
+    )
+
+    class Engine(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'{"ApiVersion": "1.41"}')
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Engine)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(workdir / "server.pem", workdir / "server.key")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield {"url": f"tcp://127.0.0.1:{server.server_address[1]}", "wrong_ca": str(workdir / "other-ca.pem")}
+    server.shutdown()
+    shutil.rmtree(workdir)
+
+
+@pytest.mark.parametrize("module", DOCKER_MODULES)
+def test_tls_engine_with_a_wrong_ca(module, tls_engine_with_another_ca):
+    engine = tls_engine_with_another_ca
+    run = run_module(module, {"docker_host": engine["url"], "validate_certs": True, "ca_path": engine["wrong_ca"], "tls_hostname": "localhost"})
+    assert run.rc != 0
+    assert f"Docker engine at {engine['url']}: TLS failed" in run.result["msg"], run.result["msg"]
+    assert "Check ca_path" in run.result["msg"]
+
+
+def test_stale_container_ignoring_sigterm_and_a_late_joiner_on_the_stale_network(lab, docker_host):
+    """The stale api ignores SIGTERM: it is killed after stop_timeout, then removed. While the module
+    waits for it, a container nobody planned for joins the stale network: that network is left."""
+    info = lab("stubborn")
+    api = scenarios.connect(docker_host)
+    events = api.events(filters={"container": "st_old-api-1", "event": "kill"}, decode=True)
+    tree = tempfile.mkdtemp()
+    args = {"consumers": info["containers"], "stop_timeout": 4}
+    cmd = [str(BIN / "ansible"), "localhost", "-m", "fanout.docker.docker_stale_cleanup", "-a", json.dumps(args), "--tree", tree]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first_kill = next(events)  # the module's stop: SIGTERM, which is ignored
+        late = api.create_container(
+            scenarios.BASE_IMAGE,
+            command=["sleep", "600"],
+            name="st-late-1",
+            labels={scenarios.LABEL: "stubborn"},
+            host_config=api.create_host_config(network_mode="st_net_old"),
+        )
+        api.start(late["Id"])
+        second_kill = next(events)
+        proc.communicate(timeout=120)
+    finally:
+        events.close()
+        proc.kill()
+    assert (first_kill["Actor"]["Attributes"]["signal"], second_kill["Actor"]["Attributes"]["signal"]) == ("15", "9")
+    result = json.loads((Path(tree) / "localhost").read_text())
+    assert proc.returncode == 0, result
+    assert [(a["action"], a["target"], a["status"]) for a in result["actions"]] == [
+        ("stop_container", "st_old-api-1", "done"),
+        ("remove_container", "st_old-api-1", "done"),
+    ]
+    [left] = [item for item in result["left_alone"] if item["name"] == "st_net_old"]
+    assert "still has endpoints of st-late-1" in left["reason"] and "nothing forced" in left["reason"]
+    after = scenarios.snapshot(docker_host, scenario="stubborn")
+    assert set(after["containers"]) == {"st-api-1", "st-proxy-1", "st-late-1"}
+    assert all(c["state"] == "running" for c in after["containers"].values())
+    assert after["containers"]["st-proxy-1"]["networks"] == ["st_net", "st_net_old"]
+    assert after["networks"]["st_net_old"] == ["st-late-1", "st-proxy-1"]
