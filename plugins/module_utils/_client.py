@@ -130,7 +130,8 @@ def describe_engine_error(host, exc):
     text = str(exc)
     # SSLError is an OSError whose errno is the SSL error code (1 looks like EPERM): test it first.
     if isinstance(cause, ssl.SSLError) or "SSL" in text or "CERTIFICATE" in text.upper():
-        return f"Docker engine at {host}: TLS failed ({cause if isinstance(cause, ssl.SSLError) else text}). Check ca_path, client_cert/client_key and tls_hostname."
+        detail = cause if isinstance(cause, ssl.SSLError) else text
+        return f"Docker engine at {host}: TLS failed ({detail}). Check ca_path, client_cert/client_key and tls_hostname."
     if isinstance(cause, FileNotFoundError) or getattr(cause, "errno", None) == errno.ENOENT:
         return f"Docker engine at {host}: the socket does not exist. Is dockerd running? Start it, or set docker_host to the engine's socket."
     if isinstance(cause, PermissionError) or getattr(cause, "errno", None) in (errno.EACCES, errno.EPERM):
