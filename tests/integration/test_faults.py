@@ -141,3 +141,58 @@ def test_stale_container_ignoring_sigterm_and_a_late_joiner_on_the_stale_network
     assert all(c["state"] == "running" for c in after["containers"].values())
     assert after["containers"]["st-proxy-1"]["networks"] == ["st_net", "st_net_old"]
     assert after["networks"]["st_net_old"] == ["st-late-1", "st-proxy-1"]
+
+
+ENGINE = 9  # an engine of its own: this test kills it
+FLEET = ROOT / "tests" / "lab" / "fleet.sh"
+
+
+def _cleanup_on(host, consumers, tree, stop_timeout):
+    args = {"docker_host": host, "consumers": consumers, "stop_timeout": stop_timeout}
+    cmd = [str(BIN / "ansible"), "localhost", "-m", "fanout.docker.docker_stale_cleanup", "-a", json.dumps(args), "--tree", tree]
+    return subprocess.Popen(cmd, cwd=ROOT, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_engine_killed_and_restarted_mid_cleanup_then_a_second_run_converges():
+    subprocess.run([str(FLEET), "up-one", str(ENGINE)], check=True)
+    host = f"unix:///run/fanout-lab/engine-{ENGINE}.sock"
+    try:
+        info = scenarios.up("stubborn", host, port=18986)
+        api = scenarios.connect(host)
+        events = api.events(filters={"container": "st_old-api-1", "event": "kill"}, decode=True)
+        tree = tempfile.mkdtemp()
+        proc = _cleanup_on(host, info["containers"], tree, stop_timeout=30)
+        try:
+            next(events)  # the stop has begun (SIGTERM, ignored): now the engine dies
+            pid = int(Path(f"/run/fanout-lab/engine-{ENGINE}.pid").read_text())
+            os.kill(pid, 9)
+            proc.communicate(timeout=120)
+        finally:
+            events.close()
+            proc.kill()
+        result = json.loads((Path(tree) / "localhost").read_text())
+        assert proc.returncode != 0
+        assert result["msg"].startswith(f"Docker engine at {host}: "), result["msg"]
+        assert "Traceback" not in result["msg"]
+        subprocess.run([str(FLEET), "up-one", str(ENGINE)], check=True)
+        api = scenarios.connect(host)
+        # As a restart policy would: everything that still exists comes back.
+        for container in api.containers(all=True, filters={"label": f"{scenarios.LABEL}=stubborn"}):
+            api.start(container["Id"])
+        live = {"st-api-1", "st-proxy-1"}
+        assert live <= set(scenarios.snapshot(host, scenario="stubborn")["containers"])  # nothing live was removed
+        for attempt in ("converge", "again"):
+            tree = tempfile.mkdtemp()
+            proc = _cleanup_on(host, sorted(live), tree, stop_timeout=2)
+            proc.communicate(timeout=180)
+            result = json.loads((Path(tree) / "localhost").read_text())
+            assert proc.returncode == 0, result
+            if attempt == "again":
+                assert result["changed"] is False and result["actions"] == []
+        after = scenarios.snapshot(host, scenario="stubborn")
+        assert set(after["containers"]) == live
+        assert all(c["state"] == "running" for c in after["containers"].values())
+        assert "st_net_old" not in after["networks"]
+    finally:
+        scenarios.down("stubborn", host)
+        subprocess.run([str(FLEET), "down-one", str(ENGINE)], check=False)
