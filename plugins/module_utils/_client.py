@@ -194,14 +194,18 @@ class EngineClient:
     def list_networks(self):
         return self._call(self.api.networks)
 
-    def inspect_container(self, container_id):
-        """The container's inspect payload, or None when it vanished since it was listed."""
+    def _call_or_none(self, func, *args):
+        """Like _call, but None when the object is gone (404): it may vanish between two calls."""
         try:
-            return self._call(self.api.inspect_container, container_id)
+            return self._call(func, *args)
         except EngineError as exc:
             if isinstance(exc.__cause__, NotFound):
                 return None
             raise
+
+    def inspect_container(self, container_id):
+        """The container's inspect payload, or None when it vanished since it was listed."""
+        return self._call_or_none(self.api.inspect_container, container_id)
 
     def inspect_containers(self, container_ids, workers=INSPECT_WORKERS):
         """Inspect payloads by id, over a bounded pool; vanished containers map to None."""
@@ -212,12 +216,7 @@ class EngineClient:
 
     def inspect_network(self, network_id):
         """The network's inspect payload, or None when it is gone."""
-        try:
-            return self._call(self.api.inspect_network, network_id)
-        except EngineError as exc:
-            if isinstance(exc.__cause__, NotFound):
-                return None
-            raise
+        return self._call_or_none(self.api.inspect_network, network_id)
 
     def stop_container(self, container_id, stop_timeout):
         """SIGTERM (or the container's stop signal), SIGKILL after stop_timeout seconds."""

@@ -40,36 +40,30 @@ def compile_keep(entries):
     return rules
 
 
-def _matches(rule, kind, value):
-    rule_kind, _key, regex = rule
-    return value is not None and (rule_kind is None or rule_kind == kind) and regex.fullmatch(value) is not None
+def _first_match(rules, labels, values):
+    """The first rule matching a label, or one of the (kind, value) pairs, as its description."""
+    for rule in rules:
+        kind, key, regex = rule
+        if kind == "label":
+            matched = labels.get(key) is not None and regex.fullmatch(labels[key]) is not None
+        else:
+            matched = any(value is not None and kind in (None, value_kind) and regex.fullmatch(value) for value_kind, value in values)
+        if matched:
+            return _describe(rule)
+    return None
 
 
 def keeps_container(rules, container):
     """The keep entry that protects the container, or None."""
-    for rule in rules:
-        if rule[0] == "label":
-            value = (container.get("labels") or {}).get(rule[1])
-            if value is not None and rule[2].fullmatch(value):
-                return _describe(rule)
-        elif _matches(rule, "name", container["name"]) or _matches(rule, "project", container["compose"]["project"]):
-            return _describe(rule)
-    return None
+    values = [("name", container["name"]), ("project", container["compose"]["project"])]
+    return _first_match(rules, container.get("labels") or {}, values)
 
 
 def keeps_network(rules, network):
-    for rule in rules:
-        if rule[0] == "label":
-            value = (network.get("labels") or {}).get(rule[1])
-            if value is not None and rule[2].fullmatch(value):
-                return _describe(rule)
-        elif (
-            _matches(rule, "network", network["name"])
-            or _matches(rule, "name", network["name"])
-            or _matches(rule, "project", (network.get("labels") or {}).get("com.docker.compose.project"))
-        ):
-            return _describe(rule)
-    return None
+    """The keep entry that protects the network, or None (name: and network: both match its name)."""
+    labels = network.get("labels") or {}
+    values = [("network", network["name"]), ("name", network["name"]), ("project", labels.get("com.docker.compose.project"))]
+    return _first_match(rules, labels, values)
 
 
 def _describe(rule):
