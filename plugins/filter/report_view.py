@@ -9,7 +9,7 @@ short_description: Shape the fleet summary into what the HTML fleet report shows
 version_added: 0.1.0
 description:
   - Takes the fleet summary that the C(summary) entry point of the role P(fanout.docker.dns_hygiene#role) collects
-    (C(fanout_fleet): every host's outcome) and returns a view model for the report template, so that the
+    (C(fanout_fleet), every host's outcome) and returns a view model for the report template, so that the
     template only loops and prints.
   - Per host it builds the graph the report draws. For a host with ambiguous names, consumers (grouped when
     they see the same networks in the same order, and leaving out the backends themselves) point to their
@@ -32,12 +32,10 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Write the fleet report
-  ansible.builtin.template:
-    src: report.html.j2
-    dest: "{{ fanout_report_path }}"
-  vars:
-    view: "{{ fanout_fleet | fanout.docker.report_view }}"
+# The role's summary entry point feeds the report template with it (templates/report.html.j2).
+- name: Status of every host, most urgent first, as the report's overview sorts them
+  ansible.builtin.debug:
+    msg: "{{ (fanout_fleet | fanout.docker.report_view).hosts | sort(attribute='rank') | map(attribute='host') }}"
 """
 
 RETURN = r"""

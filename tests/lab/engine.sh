@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Make sure a Docker engine answers on the default socket.
-# On a fresh Debian machine (CI) this installs docker.io and the fixture packages and starts dockerd.
+# On a fresh Debian machine (CI) this installs docker.io, the fixture packages, chromium (the
+# fleet report tests open the report in it) and openssh-client (their unreachable host), and starts dockerd.
 set -euo pipefail
 
-PACKAGES=(docker.io caddy busybox-static)
+PACKAGES=(docker.io caddy busybox-static chromium openssh-client)
 STATE_DIR=${FANOUT_LAB_STATE:-$(cd "$(dirname "$0")/../.." && pwd)/.lab}
 LOG="$STATE_DIR/dockerd.log"
 
