@@ -8,7 +8,7 @@ name: report_view
 short_description: Shape the fleet summary into what the HTML fleet report shows
 version_added: 0.1.0
 description:
-  - Takes the fleet summary that the C(summary) entry point of the role P(fanout.docker.dns_hygiene#role) collects
+  - Takes the fleet summary that the C(summary) entry point of the role P(fanout.docker.fanout#role) collects
     (C(fanout_fleet), every host's outcome) and returns a view model for the report template, so that the
     template only loops and prints.
   - Per host it builds the graph the report draws. For a host with ambiguous names, consumers (grouped when

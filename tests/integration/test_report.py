@@ -400,7 +400,7 @@ def test_names_and_headers_from_a_host_stay_text(browser, tmp_path):
   gather_facts: false
   tasks:
     - ansible.builtin.include_role:
-        name: fanout.docker.dns_hygiene
+        name: fanout.docker.fanout
         tasks_from: summary
 """)
     inventory = write_inventory(tmp_path / "inventory.yml", {"evil_host": {}})

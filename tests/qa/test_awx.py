@@ -15,7 +15,7 @@ from tests.lab import scenarios
 from tests.qa.conftest import ROOT, run, shown
 
 TEMPLATES = json.loads((ROOT / "awx" / "fanout-docker.json").read_text())
-ROLE_OPTIONS = set(yaml.safe_load((ROOT / "roles" / "dns_hygiene" / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]["options"])
+ROLE_OPTIONS = set(yaml.safe_load((ROOT / "roles" / "fanout" / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]["options"])
 
 
 def _pins(path):

@@ -36,7 +36,7 @@ def test_tarball_holds_the_collection_and_nothing_it_should_not(tarball):
         "plugins/modules/cors_preflight_probe.py",
         "plugins/modules/docker_stale_cleanup.py",
         "plugins/doc_fragments/docker.py",
-        "roles/dns_hygiene/meta/argument_specs.yml",
+        "roles/fanout/meta/argument_specs.yml",
         "playbooks/verify.yml",
         "meta/execution-environment.yml",
         "meta/ee-requirements.txt",
@@ -65,6 +65,6 @@ def test_installed_tarball_runs_diagnose_against_the_lab(tarball, lab, tmp_path)
     args = ["-e", f'{{"fanout_consumers": {info["containers"]!r}, "fanout_summary_dir": "{tmp_path / "summary"}"}}'.replace("'", '"')]
     proc = run([venv / "bin" / "ansible-playbook", "-i", inventory, "fanout.docker.diagnose", *args, "-vv"], cwd=tmp_path, env=env)
     assert proc.returncode == 0, shown(proc)
-    assert str(installed / "roles" / "dns_hygiene") in proc.stdout  # the role came from the installed copy
+    assert str(installed / "roles" / "fanout") in proc.stdout  # the role came from the installed copy
     assert "app_old-api-1 suspected stale" in proc.stdout
     assert str(ROOT) not in proc.stdout.replace(str(tmp_path), "")

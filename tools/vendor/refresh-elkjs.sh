@@ -9,7 +9,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-DEST="$HERE/../../roles/dns_hygiene/files/report"
+DEST="$HERE/../../roles/fanout/files/report"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
