@@ -56,3 +56,6 @@ def test_undecided_fails_with_the_evidence_and_removes_nothing(lab, tmp_path):
         assert "Nothing was changed: undecided collisions need a human" in outcome["error"]
         assert "blue-api-1 (blue-api-1 created before the newest other side)" in outcome["error"]
         assert "green-api-1 (no evidence against it)" in outcome["error"]
+        # The only host failed, so Ansible ended the run early; the summary is written anyway.
+        assert statuses(out) == {"localhost": "error"}
+        assert (out / "report.html").is_file()
