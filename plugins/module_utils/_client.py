@@ -18,12 +18,13 @@ try:
     from docker.errors import APIError, DockerException, NotFound
     from docker.transport import UnixHTTPAdapter
 
+    HTTPAdapter = requests.adapters.HTTPAdapter
     HAS_DOCKER = True
     DOCKER_IMPORT_ERROR = None
 except ImportError as exc:  # pragma: no cover - reported through fail_json
     HAS_DOCKER = False
     DOCKER_IMPORT_ERROR = exc
-    UnixHTTPAdapter = object  # type: ignore[assignment,misc]
+    UnixHTTPAdapter = HTTPAdapter = object  # type: ignore[assignment,misc]
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 
@@ -90,7 +91,7 @@ def _tls_config(params):
     )
 
 
-class _TLSHostnameAdapter(requests.adapters.HTTPAdapter):
+class _TLSHostnameAdapter(HTTPAdapter):  # type: ignore[misc,valid-type]
     """Checks the engine's certificate against tls_hostname instead of the URL's host
     (the SDK dropped assert_hostname in 7.0)."""
 

@@ -26,7 +26,7 @@ def fleet(tmp_path_factory):
         for host, (index, scenario, port) in ENGINES.items():
             scenarios.up(scenario, _socket(index), port=port)
             hosts[host] = {"fanout_docker_host": _socket(index), "fanout_probes": [probe(port)]}
-        hosts["dead_host"] = {"fanout_docker_host": _socket(9), "fanout_probes": []}
+        hosts["dead_host"] = {"fanout_docker_host": _socket(99), "fanout_probes": []}  # never started
         base = tmp_path_factory.mktemp("fleet")
         yield {"inventory": write_inventory(base / "inventory.yml", hosts), "base": base}
     finally:

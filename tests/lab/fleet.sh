@@ -15,12 +15,28 @@ IMAGE=fanout-lab/caddy:base
 
 socket() { echo "unix://$RUN/engine-$1.sock"; }
 
+# Running, and not a zombie waiting to be reaped (kill -0 succeeds on those).
+alive() { kill -0 "$1" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+
 answers() { DOCKER_HOST=$(socket "$1") docker info >/dev/null 2>&1; }
 
 start_engine() {
   local i=$1 bridge="fanoutbr$1"
   answers "$i" && return 0
   mkdir -p "$BASE/engine-$i" "$RUN/engine-$i"
+  # A dockerd that was killed leaves its pidfile, and a new one refuses to start over it.
+  if [ -f "$RUN/engine-$i.pid" ] && ! alive "$(cat "$RUN/engine-$i.pid")"; then
+    rm -f "$RUN/engine-$i.pid"
+  fi
+  # Its containerd dies with it, a moment later; a new dockerd that still sees it alive waits
+  # for it in vain. Give it time to go, then drop its pidfile.
+  local cpid="$RUN/engine-$i/containerd/containerd.pid"
+  for _ in $(seq 1 20); do
+    if [ -f "$cpid" ] && alive "$(cat "$cpid")"; then sleep 0.5; else break; fi
+  done
+  if [ -f "$cpid" ] && ! alive "$(cat "$cpid")"; then
+    rm -f "$cpid"
+  fi
   # A bridge of its own: with --bridge none a second engine deleted the first engine's docker0.
   if ! ip link show "$bridge" >/dev/null 2>&1; then
     ip link add name "$bridge" type bridge
@@ -59,7 +75,7 @@ stop_engine() {
   pid=$(cat "$pidfile")
   kill "$pid" 2>/dev/null || true
   for _ in $(seq 1 40); do
-    kill -0 "$pid" 2>/dev/null || return 0
+    alive "$pid" || return 0
     sleep 0.25
   done
   kill -9 "$pid" 2>/dev/null || true
