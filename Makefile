@@ -43,7 +43,7 @@ demo: install fixtures
 	tests/lab/demo.sh
 
 test: install qa-install fixtures
-	$(BIN)/python -m pytest -ra tests
+	$(BIN)/python -m pytest -ra --durations=15 tests
 
 unit: install
 	$(BIN)/python -m pytest -ra tests/unit
