@@ -42,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import docker  # noqa: E402
 from _common import (  # noqa: E402
+    RESULTS,
     ROOT,
     CountingProxy,
     engine_down,
@@ -108,11 +109,10 @@ def reconcile(api, n, m, workers=8):
     existing = {c["Names"][0].lstrip("/"): c for c in api.containers(all=True, filters={"label": f"{LABEL}=1"})}
     wanted = {container_spec(i)["name"]: container_spec(i) for i in range(n)}
     spec_key = f"{LABEL}.spec"
-    doomed = [
-        c["Id"]
-        for name, c in existing.items()
-        if name not in wanted or c["Labels"].get(spec_key) != wanted[name]["labels"][spec_key] or c["State"] != "running"
-    ]
+    doomed = [c["Id"] for name, c in existing.items() if name not in wanted or c["Labels"].get(spec_key) != wanted[name]["labels"][spec_key]]
+    stopped = [c["Id"] for name, c in existing.items() if c["Id"] not in set(doomed) and c["State"] != "running"]
+    with ThreadPoolExecutor(workers) as pool:  # an engine restart stops them; starting is cheaper than re-creating
+        list(pool.map(lambda cid: _start_quietly(api, cid), stopped))
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(lambda cid: api.remove_container(cid, force=True), doomed))
     doomed_ids = set(doomed)
@@ -145,6 +145,14 @@ def reconcile(api, n, m, workers=8):
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(create, missing))
     return len(missing), len(doomed), time.perf_counter() - started
+
+
+def _start_quietly(api, cid):
+    try:
+        api.start(cid)
+    except docker.errors.APIError as exc:  # the engine may be re-attaching it right now
+        if "already" not in str(exc):
+            raise
 
 
 def remove_population(api, workers=8):
@@ -330,26 +338,29 @@ def count_calls(target, proxy_dir):
 
 
 def module_process(host, workdir):
-    """The module run as its own process (as AnsiballZ runs it): wall seconds and peak RSS."""
+    """The module run as its own process (as AnsiballZ runs it): wall seconds and peak RSS.
+    The RSS comes from /usr/bin/time: a child forked from this (large) process inherits its
+    peak RSS in the kernel's accounting, a child of the small `time` process does not."""
     args = Path(workdir) / "args.json"
     args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {"docker_host": host}}))
-    out = Path(workdir) / "out.json"
+    out, err = Path(workdir) / "out.json", Path(workdir) / "time.txt"
     env = dict(os.environ, PYTHONPATH=f"{ROOT / 'collections'}")
+    module = str(ROOT / "plugins/modules/docker_dns_ambiguity_facts.py")
     start = time.perf_counter()
-    with out.open("wb") as sink:
-        proc = subprocess.Popen([str(BIN / "python"), str(ROOT / "plugins/modules/docker_dns_ambiguity_facts.py"), str(args)], stdout=sink, env=env)
-        _pid, status, usage = os.wait4(proc.pid, 0)
+    with out.open("wb") as sink, err.open("wb") as errors:
+        subprocess.run(["/usr/bin/time", "-f", "maxrss_kb=%M", str(BIN / "python"), module, str(args)], stdout=sink, stderr=errors, env=env, check=True)
     elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
     result = json.loads(out.read_text())
     assert not result.get("failed"), result
-    return elapsed, usage.ru_maxrss / 1024, out.stat().st_size / 1e6
+    rss_kb = int(err.read_text().rsplit("maxrss_kb=", 1)[1].split()[0])
+    return elapsed, rss_kb / 1024, out.stat().st_size / 1e6
 
 
 def growth_point(host, workdir, rounds):
-    """Per part: read (client + calls + build), analyse; module process time and RSS; tracemalloc peak."""
-    parts = {"read": [], "build_topology": [], "analyse": [], "process": [], "rss": []}
-    for _unused in range(rounds + 1):
+    """Per part, in-process: read (client + calls), build_topology, analyse (rounds after a warm-up);
+    the module as its own process once (time and peak RSS); tracemalloc peak of the in-process work."""
+    parts = {"read": [], "build_topology": [], "analyse": []}
+    for _ in range(rounds + 1):
         client = EngineClient(params(host))
         start = time.perf_counter()
         listed, networks = client.list_containers(), client.list_networks()
@@ -360,16 +371,11 @@ def growth_point(host, workdir, rounds):
         analyse(topology)
         t_analyse = time.perf_counter()
         client.close()
-        elapsed, rss, out_mb = module_process(host, workdir)
-        for key, value in (
-            ("read", t_read - start),
-            ("build_topology", t_build - t_read),
-            ("analyse", t_analyse - t_build),
-            ("process", elapsed),
-            ("rss", rss),
-        ):
+        for key, value in (("read", t_read - start), ("build_topology", t_build - t_read), ("analyse", t_analyse - t_build)):
             parts[key].append(value)
     parts = {k: v[1:] for k, v in parts.items()}  # first round is the warm-up
+    elapsed, rss, out_mb = module_process(host, workdir)
+    parts["process"], parts["rss"] = [elapsed], [rss]
     tracemalloc.start()
     module_in_process(host)
     _current, peak = tracemalloc.get_traced_memory()
@@ -448,17 +454,38 @@ def calls_table(counts):
 
 def growth_table(growth):
     lines = [
-        "| N, M | module process s (median / min / max) | per container ms | peak RSS of the module process MB"
+        "| N, M | module as its own process s (one run) | per container ms | peak RSS of the module process MB"
         " | tracemalloc peak in-process MB | read s | build_topology s | analyse s | analyse per container ms | facts JSON MB |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for (n, m), (parts, peak, out_mb) in growth.items():
         med = {k: statistics.median(v) for k, v in parts.items()}
         lines.append(
-            f"| {n}, {m} | {fig(parts['process']).replace(' | ', ' / ')} | {1000 * med['process'] / n:.2f} | {max(parts['rss']):.1f} | {peak:.1f} | "
+            f"| {n}, {m} | {parts['process'][0]:.2f} | {1000 * med['process'] / n:.2f} | {max(parts['rss']):.1f} | {peak:.1f} | "
             f"{med['read']:.3f} | {med['build_topology']:.3f} | {med['analyse']:.3f} | {1000 * med['analyse'] / n:.3f} | {out_mb:.1f} |"
         )
     return "\n".join(lines)
+
+
+def render(args, builds, results, community_results, counts, growth):
+    text = "\n\n".join(
+        [
+            f"## docker_dns_ambiguity_facts\n\nMachine: {machine()}. Engine: lab engine {args.index} (Docker 20.10, its own socket). "
+            f"Population: 1-3 networks per container, alias svcK shared by about N/{SERVICES} containers, compose labels "
+            f"(4 projects per service: replicas and collisions). {'; '.join(builds)}.",
+            side_table(results, args.rounds) if results else "side by side: not run",
+            ratio_table(results, community_results) if results else "",
+            "community.docker (fewer runs, one warm-up at the smallest size only: it is slow; each run is paired with a module run right after it):\n\n"
+            + community_table(community_results)
+            if community_results
+            else "community.docker: not run",
+            "API calls and connections (counting Unix-socket proxy; one run each; `requests` and `http.client` skip the network list):\n\n"
+            + calls_table(counts),
+            f"Growth (in-process parts: median of {args.rounds} rounds after a warm-up, {args.big_rounds} at N=1000; the module process: one run):\n\n"
+            + growth_table(growth),
+        ]
+    )
+    return text
 
 
 def main():
@@ -508,9 +535,12 @@ def main():
                     results[(n, m)] = side_by_side(host, path, args.rounds, cli=True)
                     counts[n] = count_calls(path, workdir)
                 if n in community_sizes:
-                    community_results[(n, m)] = community_times(host, community_rounds.get(n, 1), lambda: module_ansible(host), warmup=not community_results)
+                    community_results[(n, m)] = community_times(
+                        host, community_rounds.get(n, 1), lambda: module_ansible(host), warmup=n == min(community_sizes)
+                    )
                 growth[(n, m)] = growth_point(host, workdir, args.rounds if (n, m) in SIDE_BY_SIDE else args.big_rounds)
                 print(f"N={n}: done", file=sys.stderr, flush=True)
+                (RESULTS / "facts.partial.md").write_text(render(args, builds, results, community_results, counts, growth) + "\n")
     finally:
         if not args.keep_population:
             remove_population(api)
@@ -518,24 +548,7 @@ def main():
         if not args.keep_population:
             engine_down(args.index)
 
-    text = "\n\n".join(
-        [
-            f"## docker_dns_ambiguity_facts\n\nMachine: {machine()}. Engine: lab engine {args.index} (Docker 20.10, its own socket). "
-            f"Population: 1-3 networks per container, alias svcK shared by about N/{SERVICES} containers, compose labels "
-            f"(4 projects per service: replicas and collisions). {'; '.join(builds)}.",
-            side_table(results, args.rounds),
-            ratio_table(results, community_results),
-            "community.docker (fewer runs, one warm-up at the first size only: it is slow; each run is paired with a module run right after it):\n\n"
-            + community_table(community_results)
-            if community_results
-            else "community.docker: not run",
-            "API calls and connections (counting Unix-socket proxy; one run each; `requests` and `http.client` skip the network list):\n\n"
-            + calls_table(counts),
-            f"Growth (median of {args.rounds} rounds after a warm-up, {args.big_rounds} at N=1000; RSS is the maximum over the rounds):\n\n"
-            + growth_table(growth),
-        ]
-    )
-    write_result("facts.md", text)
+    write_result("facts.md", render(args, builds, results, community_results, counts, growth))
 
 
 if __name__ == "__main__":
