@@ -45,7 +45,7 @@ DEFAULT_CONCURRENCY = 8  # the module's default; the requests loop uses the same
 
 def _backend_process(delay, ready):
     responder = servers.slow(delay) if delay else servers.live_backend
-    with servers.serve(responder) as (url, _):
+    with servers.serve(responder) as (url, _unused):
         ready.put(url)
         while True:
             time.sleep(3600)
@@ -61,15 +61,32 @@ def start_backend(delay):
 def module_ansible(url, count):
     args = json.dumps({"url": url, "origin": ORIGIN, "method": METHOD, "count": count})
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    out = subprocess.run([str(BIN / "ansible"), "localhost", "-m", "fanout.docker.cors_preflight_probe", "-a", args, "-o"],
-                         cwd=ROOT, env=env, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [str(BIN / "ansible"), "localhost", "-m", "fanout.docker.cors_preflight_probe", "-a", args, "-o"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     result = json.loads(out.split("=>", 1)[1])
     return result["total"] - result["passed"]
 
 
 def module_in_process(url, count):
-    params = {"url": url, "origin": ORIGIN, "method": METHOD, "request_headers": [], "count": count, "concurrency": DEFAULT_CONCURRENCY,
-              "timeout": 5.0, "validate_certs": True, "headers": {}, "resolve": [], "fingerprint_headers": ["Server", "X-Request-Id"]}
+    params = {
+        "url": url,
+        "origin": ORIGIN,
+        "method": METHOD,
+        "request_headers": [],
+        "count": count,
+        "concurrency": DEFAULT_CONCURRENCY,
+        "timeout": 5.0,
+        "validate_certs": True,
+        "headers": {},
+        "resolve": [],
+        "fingerprint_headers": ["Server", "X-Request-Id"],
+    }
     config = build_config(params)
     exchanges = run_probe(config.target, preflight_lines(config), config.count, config.concurrency, config.timeout)
     answers = [e.preflight for e in exchanges]
@@ -97,7 +114,7 @@ def curl_loop(url, count):
 def requests_threads(url, count):
     headers = {"Origin": ORIGIN, "Access-Control-Request-Method": METHOD}
 
-    def one(_):
+    def one(_unused):
         answer = requests.options(url, headers=headers, timeout=5, allow_redirects=False)
         return "access-control-allow-origin" not in answer.headers
 
@@ -114,11 +131,11 @@ CONTENDERS = [
 
 
 def measure(url, count, rounds):
-    for _, run in CONTENDERS:  # warm-up: caches, page cache, the backend's first threads
+    for _unused, run in CONTENDERS:  # warm-up: caches, page cache, the backend's first threads
         assert run(url, count) == 0
-    times = {name: [] for name, _ in CONTENDERS}
+    times = {name: [] for name, _unused in CONTENDERS}
     for round_no in range(rounds):
-        order = CONTENDERS[round_no % len(CONTENDERS):] + CONTENDERS[:round_no % len(CONTENDERS)]
+        order = CONTENDERS[round_no % len(CONTENDERS) :] + CONTENDERS[: round_no % len(CONTENDERS)]
         for name, run in order:
             start = time.perf_counter()
             failures = run(url, count)
@@ -132,7 +149,7 @@ def ratio(times, slower, faster):
 
 
 def table(results, count, rounds):
-    names = [n for n, _ in CONTENDERS]
+    names = [n for n, _unused in CONTENDERS]
     ansible, inproc, curl, req = names
     lines = [
         f"200-preflight benchmark: count={count}, concurrency={DEFAULT_CONCURRENCY}, median of {rounds} rounds after a warm-up (min-max)",
@@ -159,7 +176,7 @@ def ansible_start_up(rounds):
     """`ansible localhost -m ansible.builtin.ping`: the fixed cost any module pays before its own work."""
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     times = []
-    for _ in range(rounds + 1):
+    for _unused in range(rounds + 1):
         start = time.perf_counter()
         subprocess.run([str(BIN / "ansible"), "localhost", "-m", "ansible.builtin.ping", "-o"], cwd=ROOT, env=env, capture_output=True, check=True)
         times.append(time.perf_counter() - start)
@@ -181,8 +198,10 @@ def main():
             process.join()
     print(table(results, args.count, args.rounds))
     start_up = ansible_start_up(args.rounds)
-    print(f"\nAnsible start-up alone (`ansible localhost -m ansible.builtin.ping`): median {statistics.median(start_up):.3f} s "
-          f"(min {min(start_up):.3f}, max {max(start_up):.3f})")
+    print(
+        f"\nAnsible start-up alone (`ansible localhost -m ansible.builtin.ping`): median {statistics.median(start_up):.3f} s "
+        f"(min {min(start_up):.3f}, max {max(start_up):.3f})"
+    )
 
 
 if __name__ == "__main__":

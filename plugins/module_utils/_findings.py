@@ -168,6 +168,10 @@ def analyse(topology, consumer_refs=None, names=None):
         finding.update(cache[key])
         findings.append(finding)
     records = _ambiguous_names(findings)
+    # The evidence now lives once per ambiguous name; each (consumer, name) keeps only who
+    # answers and in which role. At a thousand containers this is most of the result's size.
+    for finding in findings:
+        finding["backends"] = [{"container": b["container"], "role": b["role"]} for b in finding["backends"]]
     stale_containers = _suspected_stale(topology, records)
     stale_nets, kept_networks = stale_networks(topology, {c["name"] for c in stale_containers})
     report = {

@@ -148,7 +148,8 @@ ansible_facts:
           description:
             - One entry per ambiguous (consumer, name), with the consumer's resolution order, the network
               that answers, the answers there, every network that knows the name, the ambiguity kinds,
-              and the verdict with per-backend role and evidence.
+              and the verdict with each backend's role. The evidence is in RV(ansible_facts.docker_dns_ambiguity.ambiguous_names),
+              once per name.
           type: list
           elements: dict
           returned: always
@@ -167,16 +168,31 @@ ansible_facts:
               suspected_stale: [app_old-api-1]
               live: [app-api-1]
               backends:
-                - container: app_old-api-1
-                  role: suspected_stale
-                  evidence:
-                    - {code: older_creation, detail: app_old-api-1 created before the newest other side}
-                    - {code: image_reference_moved, detail: fanout-lab/incident-api:latest now points to a different image}
+                - {container: app_old-api-1, role: suspected_stale}
+                - {container: app-api-1, role: live}
         ambiguous_names:
-          description: The findings once per (name, backend set), with every consumer that sees it.
+          description:
+            - The findings once per (name, backend set), with every consumer that sees it, and per backend its
+              role, compose project and service, image, addresses, C(kept_by) and the evidence (merged over
+              the consumers).
           type: list
           elements: dict
           returned: always
+          sample:
+            - name: api
+              kinds: [round_robin]
+              verdict: collision
+              reason: different deploy generations answer the same name
+              consumers: [app-proxy-1, app-dashboard-1]
+              suspected_stale: [app_old-api-1]
+              live: [app-api-1]
+              backends:
+                - container: app_old-api-1
+                  role: suspected_stale
+                  kept_by: null
+                  evidence:
+                    - {code: older_creation, detail: app_old-api-1 created before the newest other side}
+                    - {code: image_reference_moved, detail: fanout-lab/incident-api:latest now points to a different image}
         suspected_stale_containers:
           description: Containers a collision calls stale and nothing calls live, with the evidence.
           type: list
