@@ -360,7 +360,7 @@ def growth_point(host, workdir, rounds):
     """Per part, in-process: read (client + calls), build_topology, analyse (rounds after a warm-up);
     the module as its own process once (time and peak RSS); tracemalloc peak of the in-process work."""
     parts = {"read": [], "build_topology": [], "analyse": []}
-    for _ in range(rounds + 1):
+    for _unused in range(rounds + 1):
         client = EngineClient(params(host))
         start = time.perf_counter()
         listed, networks = client.list_containers(), client.list_networks()

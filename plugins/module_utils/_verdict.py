@@ -151,6 +151,7 @@ def _result(verdict, reason, sides):
                     "evidence": evidence,
                 }
             )
+    backends.sort(key=lambda b: b["container"])  # the same order whatever the container ids
     return {
         "verdict": verdict,
         "reason": reason,

@@ -34,7 +34,7 @@ def test_incident(lab):
     assert proxy["resolution_order"] == ["app_net", "app_net_old"]
     assert proxy["answered_from"] == "app_net"
     assert proxy["answers"] == ["app-api-1", "app_old-api-1"]
-    assert [(b["container"], b["role"]) for b in proxy["backends"]] == [("app_old-api-1", "suspected_stale"), ("app-api-1", "live")]
+    assert [(b["container"], b["role"]) for b in proxy["backends"]] == [("app-api-1", "live"), ("app_old-api-1", "suspected_stale")]
     assert "evidence" not in proxy["backends"][0]  # once per name, in ambiguous_names
     stale = next(b for b in record["backends"] if b["container"] == "app_old-api-1")
     assert [e["code"] for e in stale["evidence"]] == ["older_creation", "image_reference_moved", "foreign_compose_project"]
