@@ -147,6 +147,21 @@ def _actions_by_target(outcome):
     return marks
 
 
+def _network_node(node_id, net, classes, lines, stale_networks, marks):
+    """A network's node: stale and cleanup marks added to its classes, lines and hover title."""
+    title = [f"network {net}"]
+    if net in stale_networks:
+        classes.append("stale")
+        lines.append("stale network")
+        title.append(f"stale ({stale_networks[net].get('reason')}): {stale_networks[net].get('detail')}")
+    if ("network", net, None) in marks:
+        state, word, reasons = marks[("network", net, None)]
+        classes += ["action", f"action-{state}"]
+        lines.append(word)
+        title.append(f"{word}: {'; '.join(reasons)}")
+    return {"id": node_id, "kind": "network", "lines": lines, "classes": classes, "parent": None, "title": "\n".join(title)}
+
+
 def _name_graph(outcome, graph_id, caption, marks):
     findings = outcome.get("findings") or []
     backends_of = {}
@@ -218,17 +233,7 @@ def _name_graph(outcome, graph_id, caption, marks):
             lines.append(f"answers `{name}`" if state == "answers" else f"knows `{name}` (shadowed)")
         if not known:
             lines.append("does not know the name")
-        title = [f"network {net}"]
-        if net in stale_networks:
-            classes.append("stale")
-            lines.append("stale network")
-            title.append(f"stale ({stale_networks[net].get('reason')}): {stale_networks[net].get('detail')}")
-        if ("network", net, None) in marks:
-            state, word, reasons = marks[("network", net, None)]
-            classes += ["action", f"action-{state}"]
-            lines.append(word)
-            title.append(f"{word}: {'; '.join(reasons)}")
-        nodes.append({"id": net_id[net], "kind": "network", "lines": lines, "classes": classes, "parent": None, "title": "\n".join(title)})
+        nodes.append(_network_node(net_id[net], net, classes, lines, stale_networks, marks))
 
     for ni, record in enumerate(_names(outcome)):
         gid = f"{graph_id}-g{ni}"
@@ -335,17 +340,7 @@ def _membership_graph(outcome, graph_id, caption, marks):
                     }
                 )
     for net in networks:
-        classes, lines, title = ["network"], [net], [f"network {net}"]
-        if net in stale_networks:
-            classes.append("stale")
-            lines.append("stale network")
-            title.append(f"stale ({stale_networks[net].get('reason')}): {stale_networks[net].get('detail')}")
-        if ("network", net, None) in marks:
-            state, word, reasons = marks[("network", net, None)]
-            classes += ["action", f"action-{state}"]
-            lines.append(word)
-            title.append(f"{word}: {'; '.join(reasons)}")
-        nodes.append({"id": net_id[net], "kind": "network", "lines": lines, "classes": classes, "parent": None, "title": "\n".join(title)})
+        nodes.append(_network_node(net_id[net], net, ["network"], [net], stale_networks, marks))
     return {"id": graph_id, "kind": "membership", "caption": caption, "nodes": nodes, "groups": [], "edges": edges}
 
 
