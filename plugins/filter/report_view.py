@@ -162,8 +162,31 @@ def _network_node(node_id, net, classes, lines, stale_networks, marks):
     return {"id": node_id, "kind": "network", "lines": lines, "classes": classes, "parent": None, "title": "\n".join(title)}
 
 
+def _views(outcome):
+    """What each consumer gets for each ambiguous name, rebuilt from the compact facts: the
+    networks of its resolution order on which the name is registered; the first one answers."""
+    orders = outcome.get("resolution_orders") or {}
+    views = []
+    for record in outcome.get("ambiguous_names") or []:
+        registered = {n.get("network"): n.get("answers") or [] for n in record.get("networks") or []}
+        for consumer in record.get("consumers") or []:
+            order = orders.get(consumer) or []
+            networks = [{"network": net, "answers": registered[net]} for net in order if net in registered]
+            views.append(
+                {
+                    "consumer": consumer,
+                    "name": record.get("name"),
+                    "resolution_order": order,
+                    "answered_from": networks[0]["network"] if networks else None,
+                    "networks": networks,
+                    "backends": record.get("backends") or [],
+                }
+            )
+    return views
+
+
 def _name_graph(outcome, graph_id, caption, marks):
-    findings = outcome.get("findings") or []
+    findings = _views(outcome)
     backends_of = {}
     for f in findings:
         backends_of.setdefault(f.get("name"), set()).update(b.get("container") for b in f.get("backends") or [])
@@ -300,10 +323,19 @@ def _name_graph(outcome, graph_id, caption, marks):
     return {"id": graph_id, "kind": "names", "caption": caption, "nodes": nodes, "groups": name_groups, "edges": edges}
 
 
+def _members(topology):
+    """Containers as the networks list them, when the facts carry no container records."""
+    members = {}
+    for net in topology.get("networks") or []:
+        for name in net.get("containers") or []:
+            members.setdefault(name, {"name": name, "networks": []})["networks"].append(net.get("name"))
+    return [members[name] for name in sorted(members)]
+
+
 def _membership_graph(outcome, graph_id, caption, marks):
     topology = outcome.get("topology") or {}
     selection = set(outcome.get("consumer_selection") or [])
-    containers = [c for c in topology.get("containers") or [] if c.get("running", True)]
+    containers = [c for c in topology.get("containers") or _members(topology) if c.get("running", True)]
     if selection and any(c.get("name") in selection for c in containers):
         containers = [c for c in containers if c.get("name") in selection]
     stale_networks = {n.get("name"): n for n in outcome.get("stale_networks") or []}
@@ -324,7 +356,10 @@ def _membership_graph(outcome, graph_id, caption, marks):
                 "lines": [c.get("name")] + ([compose] if compose else []),
                 "classes": ["consumer"],
                 "parent": None,
-                "title": f"{c.get('name')} ({c.get('state')}), image {c.get('image')}" + (f", compose {compose}" if compose else ""),
+                "title": c.get("name")
+                + (f" ({c['state']})" if c.get("state") else "")
+                + (f", image {c['image']}" if c.get("image") else "")
+                + (f", compose {compose}" if compose else ""),
             }
         )
         for net in c.get("networks") or []:
@@ -362,7 +397,7 @@ def _line_classes(node, action_words):
 
 
 def _graph(outcome, graph_id, caption_names, caption_plain, marks):
-    if outcome.get("findings"):
+    if outcome.get("ambiguous_names"):
         graph = _name_graph(outcome, graph_id, caption_names, marks)
     else:
         graph = _membership_graph(outcome, graph_id, caption_plain, marks)

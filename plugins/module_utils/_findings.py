@@ -1,13 +1,13 @@
 # Copyright (c) fanout.docker contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Topology -> findings: every ambiguous (consumer, name) with its verdict, the collisions once
-each, the containers suspected stale and the networks that only serve them. Pure."""
+"""Topology -> findings: every ambiguous name once, with its verdict, its backends and every
+consumer it reaches; the containers suspected stale and the networks that only serve them. Pure."""
 
 from __future__ import annotations
 
 from ._report import finding_lines
-from ._resolver import ROUND_ROBIN, SHADOWED, answer_sets, resolution_order
-from ._verdict import COLLISION, REPLICAS, UNDECIDED, judge
+from ._resolver import ROUND_ROBIN, SHADOWED, answer_entry, answer_views, resolution_order, view_backend_ids
+from ._verdict import COLLISION, LIVE, REPLICA, REPLICAS, SUSPECTED_STALE, UNDECIDED, judge
 
 
 class NotFoundError(ValueError):
@@ -35,45 +35,77 @@ def check_names_exist(topology, names):
         raise NotFoundError(f"names: no container answers {', '.join(repr(m) for m in missing)} on any network of this host")
 
 
-def _verdict_key(topology, entry, consumer):
-    # The verdict depends on the consumer only through its compose project (when it is not
-    # itself one of the backends), so consumers that share it share the work.
-    project = None if consumer["id"] in entry["backend_ids"] else consumer["compose"]["project"]
-    return (entry["name"], tuple(entry["backend_ids"]), project)
+def _consumer_projects(consumers, backend_ids):
+    """The compose projects the verdict must be judged from. The verdict depends on a consumer
+    only through its project, and only when it is not itself one of the backends (None)."""
+    projects = {None if c["id"] in backend_ids else c["compose"]["project"] for c in consumers}
+    return sorted(projects, key=lambda p: (p is not None, p or ""))
 
 
-def _ambiguous_names(findings):
-    """One record per (name, backend set), with every consumer that sees it."""
-    records = {}
-    for finding in findings:
-        key = (finding["name"], tuple(sorted(b["id"] for b in finding["backends"])))
-        record = records.get(key)
-        if record is None:
-            records[key] = {
-                "name": finding["name"],
-                "kinds": list(finding["kinds"]),
-                "verdict": finding["verdict"],
-                "reason": finding["reason"],
-                "backends": [dict(b) for b in finding["backends"]],
-                "suspected_stale": finding["suspected_stale"],
-                "live": finding["live"],
-                "consumers": [finding["consumer"]],
-            }
-            continue
-        record["consumers"].append(finding["consumer"])
-        for backend, seen in zip(record["backends"], finding["backends"]):
+def _merge(judgements):
+    """One verdict from the judgements of every consumer project; undecided when they disagree."""
+    first = judgements[0]
+    merged = dict(first, backends=[dict(b) for b in first["backends"]])
+    agree = True
+    for other in judgements[1:]:
+        for backend, seen in zip(merged["backends"], other["backends"]):
             backend["evidence"] = backend["evidence"] + [e for e in seen["evidence"] if e not in backend["evidence"]]
-        record["kinds"] = sorted(set(record["kinds"]) | set(finding["kinds"]))
-        if (record["verdict"], record["suspected_stale"]) != (finding["verdict"], finding["suspected_stale"]):
-            # Consumers that see the same backends but judge them differently: do not guess.
-            record.update(verdict=UNDECIDED, reason="consumers of this name disagree on which side is stale", suspected_stale=[], live=[])
-            for backend in record["backends"]:
-                backend["role"] = UNDECIDED
-    for record in records.values():
-        # Consumers outside the collision (the proxy) first: they are the ones users go through.
-        backends = {b["container"] for b in record["backends"]}
-        record["consumers"].sort(key=lambda name: (name in backends, name))
-    return sorted(records.values(), key=lambda r: (r["name"], r["consumers"]))
+        agree = agree and (merged["verdict"], merged["suspected_stale"]) == (other["verdict"], other["suspected_stale"])
+    if not agree:
+        # Consumers that see the same backends but judge them differently: do not guess.
+        merged.update(verdict=UNDECIDED, reason="consumers of this name disagree on which side is stale", suspected_stale=[], live=[])
+        for backend in merged["backends"]:
+            backend["role"] = UNDECIDED
+    return merged
+
+
+def _name_record(topology, name, views):
+    """Everything about one ambiguous name: every backend any consumer reaches through it,
+    judged once per consumer project, every consumer, and where the name is registered."""
+    backend_ids = sorted({cid for view in views for cid in view_backend_ids(view)})
+    consumers = {c["name"]: c for view in views for c in view["consumers"]}
+    projects = _consumer_projects(consumers.values(), set(backend_ids))
+    record = {"name": name, "kinds": sorted({k for view in views for k in view["kinds"]})}
+    record.update(_merge([judge(topology, project, name, backend_ids) for project in projects]))
+    backend_names = {b["container"] for b in record["backends"]}
+    # Consumers outside the collision (the proxy) first: they are the ones users go through.
+    record["consumers"] = sorted(consumers, key=lambda n: (n in backend_names, n))
+    registered = {}
+    for view in views:
+        for network, ids in view["per_network"]:
+            registered.setdefault(network, ids)
+    record["networks"] = [{"network": network, "answers": sorted({topology.by_id[cid]["name"] for cid in registered[network]})} for network in sorted(registered)]
+    return record
+
+
+def _name_records(topology, views):
+    by_name = {}
+    for view in views:
+        by_name.setdefault(view["name"], []).append(view)
+    return [_name_record(topology, name, group) for name, group in sorted(by_name.items())]
+
+
+def _per_consumer_findings(topology, views, records):
+    """One finding per (consumer, name): the verbose form, which grows with consumers x names."""
+    by_name = {r["name"]: r for r in records}
+    findings = []
+    for view in views:
+        record = by_name[view["name"]]
+        ids = set(view_backend_ids(view))
+        backends = [{"container": b["container"], "role": b["role"]} for b in record["backends"] if b["id"] in ids]
+        for consumer in view["consumers"]:
+            finding = answer_entry(topology, consumer, view)
+            del finding["backend_ids"]
+            finding.update(
+                verdict=record["verdict"],
+                reason=record["reason"],
+                backends=[dict(b) for b in backends],
+                suspected_stale=[b["container"] for b in backends if b["role"] == SUSPECTED_STALE],
+                live=[b["container"] for b in backends if b["role"] in (LIVE, REPLICA)],
+            )
+            findings.append(finding)
+    findings.sort(key=lambda f: (f["consumer"], f["name"]))
+    return findings
 
 
 def _suspected_stale(topology, records):
@@ -151,32 +183,19 @@ def _network_record(network, reason, detail, stale_members, consumers):
     }
 
 
-def analyse(topology, consumer_refs=None, names=None):
-    """Everything the facts module reports and the cleanup module plans from."""
+def analyse(topology, consumer_refs=None, names=None, per_consumer=False):
+    """Everything the facts module reports and the cleanup module plans from. The findings per
+    (consumer, name) only when per_consumer: they grow with consumers x names."""
     consumers = select_consumers(topology, consumer_refs)
     if names:
         check_names_exist(topology, names)
-    cache = {}
-    findings = []
-    by_name = {c["name"]: c for c in consumers}
-    for entry in answer_sets(topology, consumers, names):
-        consumer = by_name[entry["consumer"]]
-        key = _verdict_key(topology, entry, consumer)
-        if key not in cache:
-            cache[key] = judge(topology, consumer, entry["name"], entry["backend_ids"])
-        finding = {k: v for k, v in entry.items() if k != "backend_ids"}
-        finding.update(cache[key])
-        findings.append(finding)
-    records = _ambiguous_names(findings)
-    # The evidence now lives once per ambiguous name; each (consumer, name) keeps only who
-    # answers and in which role. At a thousand containers this is most of the result's size.
-    for finding in findings:
-        finding["backends"] = [{"container": b["container"], "role": b["role"]} for b in finding["backends"]]
+    views = answer_views(topology, consumers, names)
+    records = _name_records(topology, views)
     stale_containers = _suspected_stale(topology, records)
     stale_nets, kept_networks = stale_networks(topology, {c["name"] for c in stale_containers})
     report = {
-        "findings": findings,
         "ambiguous_names": records,
+        "resolution_orders": {c["name"]: list(view["order"]) for view in views for c in view["consumers"]},
         "suspected_stale_containers": stale_containers,
         "stale_networks": stale_nets,
         "networks_kept": kept_networks,
@@ -195,4 +214,6 @@ def analyse(topology, consumer_refs=None, names=None):
         },
     }
     report["messages"] = finding_lines(report)
+    if per_consumer:
+        report["findings"] = _per_consumer_findings(topology, views, records)
     return report

@@ -78,7 +78,7 @@ def annotate_kept(topology, report, rules):
     kept = {}
     for container in topology.containers:
         kept[container["name"]] = keeps_container(rules, container) if rules else None
-    for entry in report["findings"] + report["ambiguous_names"]:
+    for entry in report.get("findings", []) + report["ambiguous_names"]:
         for backend in entry["backends"]:
             backend["kept_by"] = kept.get(backend["container"])
     for stale in report["suspected_stale_containers"]:

@@ -15,10 +15,15 @@ def _consumers(record):
     return first + (f" (+{rest} more)" if rest else "")
 
 
-def _answers(finding):
-    parts = [f"{len(finding['answers'])} answer{'s' if len(finding['answers']) != 1 else ''} on {finding['answered_from']} ({', '.join(finding['answers'])})"]
-    for network in finding["networks"][1:]:
-        parts.append(f"also on {network['network']} ({', '.join(network['answers'])})")
+def _answers(record, order):
+    """What the embedded DNS answers the record's first consumer: the first of its networks that
+    knows the name answers, the later ones are shadowed."""
+    registered = {n["network"]: n["answers"] for n in record["networks"]}
+    seen = [n for n in order if n in registered] or sorted(registered)
+    first = registered[seen[0]]
+    parts = [f"{len(first)} answer{'s' if len(first) != 1 else ''} on {seen[0]} ({', '.join(first)})"]
+    for network in seen[1:]:
+        parts.append(f"also on {network} ({', '.join(registered[network])})")
     return "; ".join(parts)
 
 
@@ -33,12 +38,11 @@ def _backends(record):
 
 def finding_lines(report):
     """One line per ambiguous name, one per stale network, or one line saying all is clean."""
-    findings = {(f["consumer"], f["name"]): f for f in report["findings"]}
     lines = []
     for record in report["ambiguous_names"]:
-        finding = findings[(record["consumers"][0], record["name"])]
+        order = report["resolution_orders"].get(record["consumers"][0], [])
         kinds = "round-robin over replicas: intended" if record["verdict"] == "replicas" else ", ".join(KIND_WORDS[k] for k in record["kinds"])
-        head = f"`{record['name']}` from {_consumers(record)}: {_answers(finding)} [{kinds}]"
+        head = f"`{record['name']}` from {_consumers(record)}: {_answers(record, order)} [{kinds}]"
         verdict = f"{record['verdict']}: {record['reason']}"
         lines.append(f"{head}. {verdict}. " + ". ".join(_backends(record)) + ".")
     for network in report["stale_networks"]:

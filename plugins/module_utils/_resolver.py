@@ -40,6 +40,17 @@ def resolution_order(topology, container):
     return [name for _internal, _priority, name in sorted(endpoints)]
 
 
+def _shared_names_only(index):
+    """The index without names only one container registers: those can never be ambiguous, and
+    they are most names (every container answers its own name)."""
+    registrants = defaultdict(set)
+    for names in index.values():
+        for name, ids in names.items():
+            registrants[name].update(ids)
+    shared = {name for name, ids in registrants.items() if len(ids) > 1}
+    return {network: {n: ids for n, ids in names.items() if n in shared} for network, names in index.items()}
+
+
 def _answers_for_order(order, index):
     """{name: [(network, ids), ...]} over every network of the order that knows the name."""
     seen = {}
@@ -60,46 +71,64 @@ def _ambiguity(per_network):
     return kinds
 
 
-def answer_sets(topology, consumers, names=None, only_ambiguous=True):
-    """One entry per (consumer, name): what the embedded DNS answers and why it is ambiguous.
+def answer_views(topology, consumers, names=None, only_ambiguous=True):
+    """One view per (resolution order, name): what the embedded DNS answers every consumer with
+    that order, and why it is ambiguous.
 
-    Consumers with the same resolution order share the work: the answer sets depend only on
-    that order, so the cost grows with distinct orders, not with consumers x names.
+    The answers depend only on the order, so the cost grows with distinct orders x names, and
+    the result never repeats itself per consumer.
     """
     index = names_by_network(topology)
+    if only_ambiguous:
+        index = _shared_names_only(index)
     wanted = {n.lower() for n in names} if names else None
     by_order = {}
     for consumer in consumers:
         by_order.setdefault(tuple(resolution_order(topology, consumer)), []).append(consumer)
-    entries = []
+    views = []
     for order, members in by_order.items():
         if not order:
             continue
-        for name, per_network in sorted(_answers_for_order(order, index).items()):
+        for name, per_network in _answers_for_order(order, index).items():
             if wanted is not None and name not in wanted:
                 continue
             kinds = _ambiguity(per_network)
             if only_ambiguous and not kinds:
                 continue
-            for consumer in members:
-                entries.append(_entry(topology, consumer, name, order, per_network, kinds))
+            views.append({"name": name, "order": order, "kinds": kinds, "per_network": per_network, "consumers": members})
+    views.sort(key=lambda v: (v["name"], v["order"]))
+    return views
+
+
+def answer_sets(topology, consumers, names=None, only_ambiguous=True):
+    """One entry per (consumer, name): the views of answer_views, spelled out per consumer."""
+    entries = [
+        answer_entry(topology, consumer, view)
+        for view in answer_views(topology, consumers, names, only_ambiguous)
+        for consumer in view["consumers"]
+    ]
     entries.sort(key=lambda e: (e["consumer"], e["name"]))
     return entries
+
+
+def view_backend_ids(view):
+    return sorted({cid for _network, ids in view["per_network"] for cid in ids})
 
 
 def _names(topology, ids):
     return sorted(topology.by_id[cid]["name"] for cid in set(ids))
 
 
-def _entry(topology, consumer, name, order, per_network, kinds):
-    backend_ids = sorted({cid for _network, ids in per_network for cid in ids})
+def answer_entry(topology, consumer, view):
+    """What the embedded DNS answers one consumer of the view."""
+    per_network = view["per_network"]
     return {
         "consumer": consumer["name"],
-        "name": name,
-        "kinds": kinds,
-        "resolution_order": list(order),
+        "name": view["name"],
+        "kinds": view["kinds"],
+        "resolution_order": list(view["order"]),
         "answered_from": per_network[0][0],
         "answers": _names(topology, per_network[0][1]),
         "networks": [{"network": network, "answers": _names(topology, ids)} for network, ids in per_network],
-        "backend_ids": backend_ids,
+        "backend_ids": view_backend_ids(view),
     }

@@ -168,9 +168,6 @@ class Topology:
                 return owner["networks"]
         return container["networks"]
 
-    def as_facts(self):
-        return {"containers": self.containers, "networks": self.networks}
-
 
 def build_topology(listed_containers, inspected, listed_networks):
     """Topology from one container list call, inspect payloads by id (None = vanished) and

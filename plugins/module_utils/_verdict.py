@@ -58,7 +58,7 @@ def _only_private_networks(topology, group, group_ids, other_ids, name):
     return answering
 
 
-def _evidence(topology, group, groups, consumer, name):
+def _evidence(topology, group, groups, consumer_project, name):
     """Evidence that `group` is the stale side of the collision, as [{code, detail}]."""
     others = [c for g in groups if g is not group for c in g]
     group_ids = {c["id"] for c in group}
@@ -84,7 +84,6 @@ def _evidence(topology, group, groups, consumer, name):
     ]
     if superseded:
         evidence.append({"code": "config_hash_superseded", "detail": f"{superseded[0]['name']} of the same service is newer with another config hash"})
-    consumer_project = consumer["compose"]["project"] if consumer["id"] not in group_ids | other_ids else None
     if consumer_project and compose["project"] != consumer_project and any(c["compose"]["project"] == consumer_project for c in others):
         evidence.append(
             {
@@ -102,8 +101,9 @@ def _evidence(topology, group, groups, consumer, name):
     return evidence
 
 
-def judge(topology, consumer, name, backend_ids):
-    """The verdict for one ambiguous name as one consumer resolves it."""
+def judge(topology, consumer_project, name, backend_ids):
+    """The verdict for one ambiguous name as consumers of one compose project see it
+    (consumer_project None: consumers outside compose, or backends of the name themselves)."""
     backends = [topology.by_id[cid] for cid in backend_ids]
     groups = _groups(backends)
     if len(groups) == 1:
@@ -115,7 +115,7 @@ def judge(topology, consumer, name, backend_ids):
             "identical containers without compose labels: cannot tell replicas from a collision",
             [(groups[0], UNDECIDED, [])],
         )
-    judged = [(group, _evidence(topology, group, groups, consumer, name)) for group in groups]
+    judged = [(group, _evidence(topology, group, groups, consumer_project, name)) for group in groups]
     # Evidence every side carries tells the sides apart no better than none at all.
     shared = set.intersection(*({e["code"] for e in evidence} for _group, evidence in judged))
     judged = [(group, [e for e in evidence if e["code"] not in shared]) for group, evidence in judged]

@@ -59,6 +59,14 @@ options:
     type: list
     elements: str
     default: []
+  verbose_output:
+    description:
+      - Also return every container in full (RV(ansible_facts.docker_dns_ambiguity.containers)) and one finding per
+        ambiguous (consumer, name) (RV(ansible_facts.docker_dns_ambiguity.findings)).
+      - Off by default because both grow with the host, the findings with consumers x names, and Ansible pays
+        for every value of a result; the default result grows with the ambiguous names only.
+    type: bool
+    default: false
 notes:
   - The container list call does not return network aliases, so each container is inspected once,
     over a small bounded pool of keep-alive connections. Two list calls plus one inspect per container.
@@ -74,6 +82,10 @@ EXAMPLES = r"""
     docker_host: unix:///var/run/docker.sock
     consumers: [proxy]
     names: [api]
+
+- name: Every container in full and one finding per (consumer, name), for a closer look at one host
+  fanout.docker.docker_dns_ambiguity_facts:
+    verbose_output: true
 
 - name: Show each collision and the side suspected stale
   ansible.builtin.debug:
@@ -104,6 +116,7 @@ ansible_facts:
           sample: "1.41"
         containers:
           description:
+            - Only with O(verbose_output=true).
             - Every container with state, image reference and id, whether the reference now points to
               another image (C(image_ref_moved)), creation time,
               compose labels, and per network its IPs, aliases and the DNS names it answers there.
@@ -136,6 +149,14 @@ ansible_facts:
                     - {name: app_old-api-1, source: container_name}
                     - {name: api, source: compose_service}
                     - {name: 3f0c2a9b1d44, source: short_id}
+        resolution_orders:
+          description:
+            - For every consumer that resolves an ambiguous name, its networks in the order the embedded DNS
+              asks them. With RV(ansible_facts.docker_dns_ambiguity.ambiguous_names[].networks) this tells what
+              each consumer gets for each name.
+          type: dict
+          returned: always
+          sample: {app-proxy-1: [app_net, app_net_old]}
         networks:
           description: Every network with driver, scope, internal flag, labels and attached containers.
           type: list
@@ -146,6 +167,7 @@ ansible_facts:
                labels: {}, containers: [app_old-api-1, proxy]}
         findings:
           description:
+            - Only with O(verbose_output=true).
             - One entry per ambiguous (consumer, name), with the consumer's resolution order, the network
               that answers, the answers there, every network that knows the name, the ambiguity kinds,
               and the verdict with each backend's role. The evidence is in RV(ansible_facts.docker_dns_ambiguity.ambiguous_names),
@@ -172,9 +194,11 @@ ansible_facts:
                 - {container: app-api-1, role: live}
         ambiguous_names:
           description:
-            - The findings once per (name, backend set), with every consumer that sees it, and per backend its
-              role, compose project and service, image, addresses, C(kept_by) and the evidence (merged over
-              the consumers).
+            - One record per ambiguous name, with every consumer it is ambiguous for, the networks on which it is
+              registered and who answers there, and per backend (every container any of those consumers reaches
+              through the name) its role, compose project and service, image, addresses, C(kept_by) and the evidence.
+            - The verdict is judged once per compose project among the consumers (a consumer's project matters
+              when it is not itself a backend); when they disagree, the verdict is V(undecided).
           type: list
           elements: dict
           returned: always
@@ -184,6 +208,9 @@ ansible_facts:
               verdict: collision
               reason: different deploy generations answer the same name
               consumers: [app-proxy-1, app-dashboard-1]
+              networks:
+                - {network: app_net, answers: [app-api-1, app_old-api-1]}
+                - {network: app_net_old, answers: [app_old-api-1]}
               suspected_stale: [app_old-api-1]
               live: [app-api-1]
               backends:
@@ -253,6 +280,7 @@ def main():
         consumers=dict(type="list", elements="str", default=[]),
         names=dict(type="list", elements="str", default=[]),
         keep=dict(type="list", elements="str", default=[]),
+        verbose_output=dict(type="bool", default=False),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     check_common_args(module)
@@ -269,14 +297,18 @@ def main():
             topology = read_topology(client)
         finally:
             client.close()
-        report = annotate_kept(topology, analyse(topology, module.params["consumers"], module.params["names"]), keep_rules)
+        verbose = module.params["verbose_output"]
+        report = analyse(topology, module.params["consumers"], module.params["names"], per_consumer=verbose)
+        report = annotate_kept(topology, report, keep_rules)
     except EngineError as exc:
         module.fail_json(msg=str(exc))
     except NotFoundError as exc:
         module.fail_json(msg=str(exc))
 
     facts = {"docker_host": module.params["docker_host"], "api_version": client.api_version}
-    facts.update(topology.as_facts())
+    facts["networks"] = topology.networks
+    if verbose:
+        facts["containers"] = topology.containers
     facts.update(report)
     facts["vanished"] = topology.vanished
     module.exit_json(changed=False, ansible_facts={"docker_dns_ambiguity": facts})

@@ -22,7 +22,7 @@ def _mine(facts, info):
 
 def test_incident(lab):
     info = lab("incident")
-    facts = _facts(info)
+    facts = _facts(info, verbose_output=True)
     [record] = facts["ambiguous_names"]
     assert record["name"] == "api"
     assert record["kinds"] == ["round_robin"]
@@ -30,6 +30,8 @@ def test_incident(lab):
     assert record["suspected_stale"] == ["app_old-api-1"]
     assert record["live"] == ["app-api-1"]
     assert sorted(record["consumers"]) == ["app-api-1", "app-dashboard-1", "app-db-1", "app-proxy-1", "app_old-api-1"]
+    assert record["networks"] == [{"network": "app_net", "answers": ["app-api-1", "app_old-api-1"]}, {"network": "app_net_old", "answers": ["app_old-api-1"]}]
+    assert facts["resolution_orders"]["app-proxy-1"] == ["app_net", "app_net_old"]
     proxy = next(f for f in facts["findings"] if f["consumer"] == "app-proxy-1")
     assert proxy["resolution_order"] == ["app_net", "app_net_old"]
     assert proxy["answered_from"] == "app_net"
@@ -75,9 +77,18 @@ def test_replicas_are_not_a_collision(lab):
     assert _mine(facts, info) == []
 
 
+def test_default_result_is_compact(lab):
+    """Without verbose_output: no container records and no per-consumer findings, the rest the same."""
+    info = lab("incident")
+    compact, verbose = _facts(info), _facts(info, verbose_output=True)
+    assert "containers" not in compact and "findings" not in compact
+    assert {k: v for k, v in verbose.items() if k not in ("containers", "findings")} == compact
+    assert {n["name"]: n["containers"] for n in compact["networks"] if n["name"] in info["networks"]}["app_net_old"] == ["app-proxy-1", "app_old-api-1"]
+
+
 def test_clean_stack_reports_nothing(lab):
     info = lab("clean")
-    facts = _facts(info)
+    facts = _facts(info, verbose_output=True)
     assert facts["findings"] == [] and facts["ambiguous_names"] == []
     assert facts["suspected_stale_containers"] == [] and _mine(facts, info) == []
     assert facts["summary"]["consumers"] == 2
@@ -93,7 +104,7 @@ def test_undecided_when_only_age_differs(lab):
 def test_check_mode_and_names_filter(lab):
     info = lab("incident")
     before = scenarios.snapshot(scenario=info["name"])
-    run = run_module("docker_dns_ambiguity_facts", {"consumers": ["app-proxy-1"], "names": ["API"]}, check=True)
+    run = run_module("docker_dns_ambiguity_facts", {"consumers": ["app-proxy-1"], "names": ["API"], "verbose_output": True}, check=True)
     assert run.rc == 0, run
     facts = run.result["ansible_facts"]["docker_dns_ambiguity"]
     assert [(f["consumer"], f["name"]) for f in facts["findings"]] == [("app-proxy-1", "api")]
@@ -110,6 +121,7 @@ def test_check_mode_and_names_filter(lab):
         ({"docker_host": "tcp://127.0.0.1:1"}, "connection refused"),
         ({"docker_host": "gopher://x"}, "docker_host: 'gopher://x' is not a Docker host URL"),
         ({"timeout": 0}, "timeout: must be a positive number of seconds"),
+        ({"verbose_output": "sometimes"}, "verbose_output"),
     ],
 )
 def test_bad_input_and_unreachable_engines_fail_clearly(args, message):

@@ -337,16 +337,7 @@ def test_names_and_headers_from_a_host_stay_text(browser, tmp_path):
         "addresses": [],
     }
     live = {"container": "app-api-1", "role": "live", "kept_by": None, "evidence": [], "addresses": []}
-    finding = {
-        "consumer": "proxy" + HOSTILE,
-        "name": "api" + HOSTILE,
-        "kinds": ["round_robin"],
-        "resolution_order": ["net" + HOSTILE],
-        "answered_from": "net" + HOSTILE,
-        "answers": [backend["container"], "app-api-1"],
-        "networks": [{"network": "net" + HOSTILE, "answers": [backend["container"], "app-api-1"]}],
-        "backends": [backend, live],
-    }
+    consumer, name, network = "proxy" + HOSTILE, "api" + HOSTILE, "net" + HOSTILE
     outcome = {
         "host": "evil_host",
         "status": "broken",
@@ -356,15 +347,16 @@ def test_names_and_headers_from_a_host_stay_text(browser, tmp_path):
         "violations": ["violation " + HOSTILE],
         "ambiguous_names": [
             {
-                "name": finding["name"],
+                "name": name,
                 "verdict": "collision",
                 "kinds": ["round_robin"],
                 "reason": HOSTILE,
-                "consumers": [finding["consumer"]],
+                "consumers": [consumer],
+                "networks": [{"network": network, "answers": [backend["container"], "app-api-1"]}],
                 "backends": [backend, live],
             }
         ],
-        "findings": [finding],
+        "resolution_orders": {consumer: [network]},
         "stale_networks": [],
         "suspected_stale_containers": [],
         "backend_probes": [],

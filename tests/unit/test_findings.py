@@ -78,5 +78,18 @@ def test_unknown_name_is_not_found(topology):
 def test_consumers_by_id_prefix(topology):
     topo = topology("incident")
     proxy_id = topo.by_name["app-proxy-1"]["id"]
-    report = analyse(topo, consumer_refs=[proxy_id[:12]])
+    report = analyse(topo, consumer_refs=[proxy_id[:12]], per_consumer=True)
     assert [f["consumer"] for f in report["findings"]] == ["app-proxy-1"]
+    assert report["ambiguous_names"][0]["consumers"] == ["app-proxy-1"]
+    assert report["resolution_orders"] == {"app-proxy-1": ["app_net", "app_net_old"]}
+
+
+def test_findings_per_consumer_only_on_request(topology):
+    compact = analyse(topology("incident"))
+    verbose = analyse(topology("incident"), per_consumer=True)
+    assert "findings" not in compact
+    proxy = next(f for f in verbose["findings"] if f["consumer"] == "app-proxy-1")
+    assert (proxy["answered_from"], proxy["answers"]) == ("app_net", ["app-api-1", "app_old-api-1"])
+    assert proxy["backends"] == [{"container": "app-api-1", "role": "live"}, {"container": "app_old-api-1", "role": "suspected_stale"}]
+    assert (proxy["suspected_stale"], proxy["live"]) == (["app_old-api-1"], ["app-api-1"])
+    assert {k: v for k, v in verbose.items() if k != "findings"} == compact

@@ -15,31 +15,25 @@ def _backend(container, role, evidence=(), kept_by=None):
     }
 
 
-def _finding(consumer, order, answered_from, networks, backends, name="api"):
-    return {
-        "consumer": consumer,
-        "name": name,
-        "kinds": ["round_robin"],
-        "resolution_order": order,
-        "answered_from": answered_from,
-        "networks": [{"network": n, "answers": a} for n, a in networks],
-        "backends": backends,
-    }
-
-
 STALE, LIVE = _backend("old-api", "suspected_stale", ["image_reference_moved"]), _backend("new-api", "live")
-FINDINGS = [
-    _finding("proxy", ["front", "old"], "front", [("front", ["new-api", "old-api"]), ("old", ["old-api"])], [STALE, LIVE]),
-    _finding("worker", ["zeta", "front"], "front", [("front", ["new-api", "old-api"])], [STALE, LIVE]),
-    _finding("new-api", ["front"], "front", [("front", ["new-api", "old-api"])], [STALE, LIVE]),  # a backend resolving its own name
-]
+# new-api is a backend resolving its own name; worker asks zeta first, which does not know it.
+ORDERS = {"proxy": ["front", "old"], "worker": ["zeta", "front"], "new-api": ["front"]}
+API_NETWORKS = [{"network": "front", "answers": ["new-api", "old-api"]}, {"network": "old", "answers": ["old-api"]}]
 OUTCOME = {
     "host": "web 1",
     "status": "would_fix",
     "check_mode": True,
-    "findings": FINDINGS,
+    "resolution_orders": ORDERS,
     "ambiguous_names": [
-        {"name": "api", "verdict": "collision", "kinds": ["round_robin"], "reason": "r", "consumers": ["proxy", "worker", "new-api"], "backends": [STALE, LIVE]}
+        {
+            "name": "api",
+            "verdict": "collision",
+            "kinds": ["round_robin"],
+            "reason": "r",
+            "consumers": ["proxy", "worker", "new-api"],
+            "networks": API_NETWORKS,
+            "backends": [STALE, LIVE],
+        }
     ],
     "stale_networks": [{"name": "old", "reason": "only_stale_and_consumers", "detail": "d"}],
     "cleanup": {
@@ -101,9 +95,8 @@ def test_kept_backend_and_plain_drawing_of_the_selected_consumers():
         **OUTCOME,
         "status": "broken",
         "cleanup": {},
-        "findings": [dict(f, backends=[_backend("old-api", "suspected_stale", kept_by="project:old"), LIVE]) for f in FINDINGS],
     }
-    kept["ambiguous_names"] = [dict(OUTCOME["ambiguous_names"][0], backends=kept["findings"][0]["backends"])]
+    kept["ambiguous_names"] = [dict(OUTCOME["ambiguous_names"][0], backends=[_backend("old-api", "suspected_stale", kept_by="project:old"), LIVE])]
     [host] = report_view({"hosts": [kept]})["hosts"]
     stale = next(n for n in host["graphs"][0]["nodes"] if n.get("container") == "old-api")
     assert stale["lines"] == ["old-api", "suspected stale, kept (keep entry project:old)"] and "kept" in stale["classes"]
@@ -112,7 +105,7 @@ def test_kept_backend_and_plain_drawing_of_the_selected_consumers():
         "host": "c",
         "status": "clean",
         "consumer_selection": ["a"],
-        "findings": [],
+        "ambiguous_names": [],
         "topology": {
             "containers": [{"name": "a", "running": True, "networks": ["n1", "bridge"]}, {"name": "other", "running": True, "networks": ["n2"]}],
             "networks": [],
@@ -121,6 +114,13 @@ def test_kept_backend_and_plain_drawing_of_the_selected_consumers():
     [host] = report_view({"hosts": [clean]})["hosts"]
     [graph] = host["graphs"]
     assert graph["kind"] == "membership" and [n["lines"][0] for n in graph["nodes"]] == ["a", "n1"]  # no default bridge, no one else
+
+    # The default facts carry no container records: membership comes from the networks' lists.
+    slim = dict(clean, consumer_selection=[], topology={"containers": [], "networks": [{"name": "n1", "containers": ["b", "a"]}, {"name": "n2", "containers": ["a"]}]})
+    [host] = report_view({"hosts": [slim]})["hosts"]
+    [graph] = host["graphs"]
+    assert [n["lines"][0] for n in graph["nodes"]] == ["a", "b", "n1", "n2"]
+    assert sorted(e["title"] for e in graph["edges"]) == ["a is attached to n1", "a is attached to n2", "b is attached to n1"]
 
 
 def test_hosts_that_were_not_checked_have_no_drawing():

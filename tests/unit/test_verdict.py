@@ -50,7 +50,7 @@ def test_replicas_are_never_a_collision(topology):
 
 
 def test_clean_stack_reports_nothing(topology):
-    report = analyse(topology("clean"))
+    report = analyse(topology("clean"), per_consumer=True)
     assert report["findings"] == []
     assert report["ambiguous_names"] == []
     assert report["suspected_stale_containers"] == []
