@@ -74,7 +74,9 @@ def _name_record(topology, name, views):
     for view in views:
         for network, ids in view["per_network"]:
             registered.setdefault(network, ids)
-    record["networks"] = [{"network": network, "answers": sorted({topology.by_id[cid]["name"] for cid in registered[network]})} for network in sorted(registered)]
+    record["networks"] = [
+        {"network": network, "answers": sorted({topology.by_id[cid]["name"] for cid in registered[network]})} for network in sorted(registered)
+    ]
     return record
 
 

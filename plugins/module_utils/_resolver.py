@@ -102,11 +102,7 @@ def answer_views(topology, consumers, names=None, only_ambiguous=True):
 
 def answer_sets(topology, consumers, names=None, only_ambiguous=True):
     """One entry per (consumer, name): the views of answer_views, spelled out per consumer."""
-    entries = [
-        answer_entry(topology, consumer, view)
-        for view in answer_views(topology, consumers, names, only_ambiguous)
-        for consumer in view["consumers"]
-    ]
+    entries = [answer_entry(topology, consumer, view) for view in answer_views(topology, consumers, names, only_ambiguous) for consumer in view["consumers"]]
     entries.sort(key=lambda e: (e["consumer"], e["name"]))
     return entries
 

@@ -116,7 +116,8 @@ def test_kept_backend_and_plain_drawing_of_the_selected_consumers():
     assert graph["kind"] == "membership" and [n["lines"][0] for n in graph["nodes"]] == ["a", "n1"]  # no default bridge, no one else
 
     # The default facts carry no container records: membership comes from the networks' lists.
-    slim = dict(clean, consumer_selection=[], topology={"containers": [], "networks": [{"name": "n1", "containers": ["b", "a"]}, {"name": "n2", "containers": ["a"]}]})
+    networks = [{"name": "n1", "containers": ["b", "a"]}, {"name": "n2", "containers": ["a"]}]
+    slim = dict(clean, consumer_selection=[], topology={"containers": [], "networks": networks})
     [host] = report_view({"hosts": [slim]})["hosts"]
     [graph] = host["graphs"]
     assert [n["lines"][0] for n in graph["nodes"]] == ["a", "b", "n1", "n2"]
