@@ -6,6 +6,7 @@ import pytest
 
 from tests.helpers import run_module
 from tests.lab import scenarios
+from tests.lab.counting_proxy import CountingProxy
 
 
 def _facts(info, **args):
@@ -84,6 +85,24 @@ def test_default_result_is_compact(lab):
     assert "containers" not in compact and "findings" not in compact
     assert {k: v for k, v in verbose.items() if k not in ("containers", "findings")} == compact
     assert {n["name"]: n["containers"] for n in compact["networks"] if n["name"] in info["networks"]}["app_net_old"] == ["app-proxy-1", "app_old-api-1"]
+
+
+def test_one_connection_two_lists_and_one_inspect_per_container(lab, docker_host, tmp_path):
+    """Counted by a proxy in front of the engine's socket: the version, both lists and every inspect
+    share one keep-alive connection."""
+    lab("incident")
+    proxy = CountingProxy(docker_host.removeprefix("unix://"), tmp_path / "count.sock")
+    try:
+        run = run_module("docker_dns_ambiguity_facts", {"docker_host": proxy.url})
+        assert run.rc == 0, run
+        kinds, total, connections = proxy.summary()
+    finally:
+        proxy.close()
+    facts = run.result["ansible_facts"]["docker_dns_ambiguity"]
+    listed = facts["summary"]["containers"] + len(facts["vanished"])
+    assert listed >= 5
+    assert kinds == {"/version": 1, "list containers": 1, "list networks": 1, "inspect container": listed}
+    assert (total, connections) == (listed + 3, 1)
 
 
 def test_clean_stack_reports_nothing(lab):
