@@ -28,14 +28,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import tracemalloc
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -61,106 +59,25 @@ from _common import (  # noqa: E402
 from ansible_collections.fanout.docker.plugins.module_utils._client import EngineClient, read_topology  # noqa: E402
 from ansible_collections.fanout.docker.plugins.module_utils._findings import analyse  # noqa: E402
 from ansible_collections.fanout.docker.plugins.module_utils._topology import build_topology  # noqa: E402
+from tests.lab.population import SERVICES, STAGES, Population  # noqa: E402
 
-IMAGE = "fanout-lab/caddy:base"
 LABEL = "fanout.bench"
 BIN = Path(sys.executable).parent
 COMMUNITY_VENV = ROOT / "benchmarks" / ".venv-ansible"
-STAGES = [(50, 10), (200, 20), (500, 40), (1000, 40)]
 SIDE_BY_SIDE = [(50, 10), (200, 20), (500, 40)]
-SERVICES = 25  # alias svc0..svc24: about N/25 containers answer each one
 
 
 # ---------------------------------------------------------------- the population
 
-
-def stage_of(index):
-    for n, m in STAGES:
-        if index < n:
-            return n, m
-    raise ValueError(index)
+POPULATION = Population(label=LABEL, prefix="bench", subnet_octet=160)
 
 
-def container_spec(index):
-    """Deterministic: name, networks (indexes), alias, compose labels."""
-    _n, m = stage_of(index)
-    rng = random.Random(index)
-    networks = sorted(rng.sample(range(m), rng.choice((1, 2, 3))))
-    service = f"svc{index % SERVICES}"
-    project = f"proj{(index // SERVICES) % 4}"  # several projects per service: collisions; same project: replicas
-    labels = {
-        LABEL: "1",
-        f"{LABEL}.spec": f"{m}",
-        "com.docker.compose.project": project,
-        "com.docker.compose.service": service,
-        "com.docker.compose.config-hash": f"h{index % 2}",
-        "com.docker.compose.container-number": str(index),
-    }
-    return {"name": f"bench-c{index:04d}", "networks": networks, "alias": service, "labels": labels}
+def reconcile(api, n, m):
+    return POPULATION.reconcile(api, n, m)
 
 
-def network_name(j):
-    return f"bench-n{j:02d}"
-
-
-def reconcile(api, n, m, workers=8):
-    """Make the engine hold exactly containers 0..n-1 and networks 0..m-1 of the spec."""
-    started = time.perf_counter()
-    existing = {c["Names"][0].lstrip("/"): c for c in api.containers(all=True, filters={"label": f"{LABEL}=1"})}
-    wanted = {container_spec(i)["name"]: container_spec(i) for i in range(n)}
-    spec_key = f"{LABEL}.spec"
-    doomed = [c["Id"] for name, c in existing.items() if name not in wanted or c["Labels"].get(spec_key) != wanted[name]["labels"][spec_key]]
-    stopped = [c["Id"] for name, c in existing.items() if c["Id"] not in set(doomed) and c["State"] != "running"]
-    with ThreadPoolExecutor(workers) as pool:  # an engine restart stops them; starting is cheaper than re-creating
-        list(pool.map(lambda cid: _start_quietly(api, cid), stopped))
-    with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(lambda cid: api.remove_container(cid, force=True), doomed))
-    doomed_ids = set(doomed)
-    kept = {name for name, c in existing.items() if c["Id"] not in doomed_ids}
-    nets = {net["Name"]: net for net in api.networks(filters={"label": f"{LABEL}=1"})}
-    for name, net in nets.items():
-        if name not in {network_name(j) for j in range(m)}:
-            api.remove_network(net["Id"])
-    for j in range(m):
-        if network_name(j) not in nets:
-            ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=f"10.160.{j}.0/24")])
-            api.create_network(network_name(j), driver="bridge", ipam=ipam, labels={LABEL: "1"})
-
-    def create(spec):
-        first, *rest = spec["networks"]
-        config = api.create_networking_config({network_name(first): api.create_endpoint_config(aliases=[spec["alias"]])})
-        cid = api.create_container(
-            IMAGE,
-            command=["sleep", "1000000"],
-            name=spec["name"],
-            labels=spec["labels"],
-            networking_config=config,
-            host_config=api.create_host_config(network_mode=network_name(first)),
-        )["Id"]
-        for j in rest:
-            api.connect_container_to_network(cid, network_name(j), aliases=[spec["alias"]])
-        api.start(cid)
-
-    missing = [spec for name, spec in wanted.items() if name not in kept]
-    with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(create, missing))
-    return len(missing), len(doomed), time.perf_counter() - started
-
-
-def _start_quietly(api, cid):
-    try:
-        api.start(cid)
-    except docker.errors.APIError as exc:  # the engine may be re-attaching it right now
-        if "already" not in str(exc):
-            raise
-
-
-def remove_population(api, workers=8):
-    ids = [c["Id"] for c in api.containers(all=True, filters={"label": f"{LABEL}=1"})]
-    with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(lambda cid: api.remove_container(cid, force=True), ids))
-    for net in api.networks(filters={"label": f"{LABEL}=1"}):
-        api.remove_network(net["Id"])
+def remove_population(api):
+    POPULATION.remove(api)
 
 
 # ---------------------------------------------------------------- contenders

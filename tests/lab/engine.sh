@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Make sure a Docker engine answers on the default socket.
 # On a fresh Debian machine (CI) this installs docker.io, the fixture packages, chromium (the
-# fleet report tests open the report in it) and openssh-client (their unreachable host), and starts dockerd.
+# fleet report tests open the report in it), openssh-client (their unreachable host) and time
+# (peak memory of a module run), and starts dockerd.
 set -euo pipefail
 
-PACKAGES=(docker.io caddy busybox-static chromium openssh-client)
+PACKAGES=(docker.io caddy busybox-static chromium openssh-client time)
 STATE_DIR=${FANOUT_LAB_STATE:-$(cd "$(dirname "$0")/../.." && pwd)/.lab}
 LOG="$STATE_DIR/dockerd.log"
 
