@@ -122,7 +122,7 @@ ansible_facts:
               compose labels, and per network its IPs, aliases and the DNS names it answers there.
           type: list
           elements: dict
-          returned: always
+          returned: when verbose_output is true
           sample:
             - name: app_old-api-1
               id: 3f0c...
@@ -174,7 +174,7 @@ ansible_facts:
               once per name.
           type: list
           elements: dict
-          returned: always
+          returned: when verbose_output is true
           sample:
             - consumer: proxy
               name: api
