@@ -29,18 +29,16 @@ description:
     request when O(companion_request=true).
 author:
   - fanout.docker contributors (@fanout-docker)
+extends_documentation_fragment:
+  - fanout.docker.attributes
+  - fanout.docker.attributes.read_only
+  - fanout.docker.attributes.actiongroup_fanout
 attributes:
   check_mode:
     support: full
-    description:
+    details:
       - Preflights run unchanged in check mode. The companion request runs only for C(GET), C(HEAD) and
         C(OPTIONS) in check mode, because another method may change state on the server.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is no diff.
-  idempotent:
-    support: full
-    description: Always reports C(changed=false).
 options:
   url:
     description:

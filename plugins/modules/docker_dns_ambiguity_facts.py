@@ -24,16 +24,10 @@ author:
   - fanout.docker contributors (@fanout-docker)
 extends_documentation_fragment:
   - fanout.docker.docker
+  - fanout.docker.attributes
+  - fanout.docker.attributes.read_only
+  - fanout.docker.attributes.actiongroup_docker
 attributes:
-  check_mode:
-    support: full
-    description: The module only reads; it runs unchanged in check mode.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is no diff.
-  idempotent:
-    support: full
-    description: Always reports C(changed=false).
   facts:
     support: full
     description: Results are returned under C(ansible_facts.docker_dns_ambiguity).
@@ -68,8 +62,9 @@ options:
     type: bool
     default: false
 notes:
-  - The container list call does not return network aliases, so each container is inspected once,
-    over a small bounded pool of keep-alive connections. Two list calls plus one inspect per container.
+  - The container list call does not return network aliases, so each container is inspected once: two list
+    calls plus one inspect per container. On a Unix socket every read shares one keep-alive connection; other
+    transports use a small bounded pool of them.
   - The default C(bridge) network has no embedded DNS; its containers answer no names.
 """
 

@@ -21,16 +21,21 @@ author:
   - fanout.docker contributors (@fanout-docker)
 extends_documentation_fragment:
   - fanout.docker.docker
+  - fanout.docker.attributes
+  - fanout.docker.attributes.actiongroup_docker
 attributes:
   check_mode:
     support: full
-    description: Reports exactly what would be stopped, removed and disconnected, and changes nothing.
+    details:
+      - Reports exactly what would be stopped, removed and disconnected, and changes nothing.
   diff_mode:
     support: full
-    description: Before and after of the host's containers (state, networks) and networks (members).
+    details:
+      - Before and after of the host's containers (state, networks) and networks (members).
   idempotent:
     support: full
-    description: Once the stale side is gone, a second run finds nothing to do and reports C(changed=false).
+    details:
+      - Once the stale side is gone, a second run finds nothing to do and reports C(changed=false).
 options:
   keep:
     description:
