@@ -42,6 +42,20 @@ def _consumer_projects(consumers, backend_ids):
     return sorted(projects, key=lambda p: (p is not None, p or ""))
 
 
+def _merge_evidence(evidence, more):
+    """One entry per code: what several consumer projects found under one code is one finding."""
+    merged = [dict(e) for e in evidence]
+    by_code = {e["code"]: e for e in merged}
+    for item in more:
+        known = by_code.get(item["code"])
+        if known is None:
+            by_code[item["code"]] = dict(item)
+            merged.append(by_code[item["code"]])
+        elif item["detail"] not in known["detail"].split("; "):
+            known["detail"] += "; " + item["detail"]
+    return merged
+
+
 def _merge(judgements):
     """One verdict from the judgements of every consumer project; undecided when they disagree."""
     first = judgements[0]
@@ -49,7 +63,7 @@ def _merge(judgements):
     agree = True
     for other in judgements[1:]:
         for backend, seen in zip(merged["backends"], other["backends"]):
-            backend["evidence"] = backend["evidence"] + [e for e in seen["evidence"] if e not in backend["evidence"]]
+            backend["evidence"] = _merge_evidence(backend["evidence"], seen["evidence"])
         agree = agree and (merged["verdict"], merged["suspected_stale"]) == (other["verdict"], other["suspected_stale"])
     if not agree:
         # Consumers that see the same backends but judge them differently: do not guess.

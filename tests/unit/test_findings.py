@@ -93,3 +93,15 @@ def test_findings_per_consumer_only_on_request(topology):
     assert proxy["backends"] == [{"container": "app-api-1", "role": "live"}, {"container": "app_old-api-1", "role": "suspected_stale"}]
     assert (proxy["suspected_stale"], proxy["live"]) == (["app_old-api-1"], ["app-api-1"])
     assert {k: v for k, v in verbose.items() if k != "findings"} == compact
+
+
+def test_evidence_found_from_several_consumer_projects_is_one_entry_per_code():
+    from ansible_collections.fanout.docker.plugins.module_utils._findings import _merge_evidence
+
+    seen_by_a = [{"code": "older_creation", "detail": "x created before"}, {"code": "foreign_compose_project", "detail": "differs from (a)"}]
+    seen_by_b = [{"code": "foreign_compose_project", "detail": "differs from (b)"}, {"code": "older_creation", "detail": "x created before"}]
+    assert _merge_evidence(seen_by_a, seen_by_b) == [
+        {"code": "older_creation", "detail": "x created before"},
+        {"code": "foreign_compose_project", "detail": "differs from (a); differs from (b)"},
+    ]
+    assert seen_by_a[1]["detail"] == "differs from (a)"  # the judgements themselves are left alone
