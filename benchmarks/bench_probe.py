@@ -32,9 +32,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "collections")]
 
 import requests  # noqa: E402
 
-from ansible_collections.fanout.docker.plugins.module_utils._preflight import run_probe  # noqa: E402
-from ansible_collections.fanout.docker.plugins.module_utils._probe_options import build_config, preflight_lines  # noqa: E402
-from ansible_collections.fanout.docker.plugins.module_utils._probe_report import build_report, judge  # noqa: E402
+from tests.helpers import probe_in_process  # noqa: E402
 from tests.integration import servers  # noqa: E402
 
 ORIGIN = servers.ORIGIN
@@ -74,23 +72,7 @@ def module_ansible(url, count):
 
 
 def module_in_process(url, count):
-    params = {
-        "url": url,
-        "origin": ORIGIN,
-        "method": METHOD,
-        "request_headers": [],
-        "count": count,
-        "concurrency": DEFAULT_CONCURRENCY,
-        "timeout": 5.0,
-        "validate_certs": True,
-        "headers": {},
-        "resolve": [],
-        "fingerprint_headers": ["Server", "X-Request-Id"],
-    }
-    config = build_config(params)
-    exchanges = run_probe(config.target, preflight_lines(config), config.count, config.concurrency, config.timeout)
-    answers = [e.preflight for e in exchanges]
-    report = build_report(answers, [judge(config.request, a) for a in answers], config.fingerprint_headers)
+    _unused, report = probe_in_process(url=url, origin=ORIGIN, method=METHOD, count=count, concurrency=DEFAULT_CONCURRENCY)
     return report["total"] - report["passed"]
 
 

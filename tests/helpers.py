@@ -58,3 +58,15 @@ def run_playbook(playbook, extra_vars=None, inventory=None, check=False, diff=Fa
     cmd += list(args)
     proc = subprocess.run(cmd, cwd=ROOT, env=_env(env), capture_output=True, text=True, timeout=timeout, check=False)
     return Run(proc.returncode, proc.stdout, proc.stderr)
+
+
+def probe_in_process(**params):
+    """cors_preflight_probe's own work without Ansible: the module's defaults, then ``params``; (config, report)."""
+    from ansible_collections.fanout.docker.plugins.module_utils._preflight import make_ssl_context
+    from ansible_collections.fanout.docker.plugins.module_utils._probe_options import build_config
+    from ansible_collections.fanout.docker.plugins.module_utils._probe_run import probe
+    from ansible_collections.fanout.docker.plugins.modules.cors_preflight_probe import argument_spec
+
+    config = build_config({**{name: spec.get("default") for name, spec in argument_spec().items()}, **params})
+    ssl_context = make_ssl_context(config.target, config.validate_certs, config.ca_path)
+    return config, probe(config, ssl_context=ssl_context)[1]

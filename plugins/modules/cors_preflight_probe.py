@@ -356,21 +356,19 @@ from collections import Counter
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fanout.docker.plugins.module_utils._cors import check_actual, check_preflight
-from ansible_collections.fanout.docker.plugins.module_utils._preflight import make_ssl_context, run_probe
+from ansible_collections.fanout.docker.plugins.module_utils._preflight import make_ssl_context
 from ansible_collections.fanout.docker.plugins.module_utils._probe_options import (
     OptionError,
     build_config,
     companion_lines,
-    preflight_lines,
 )
 from ansible_collections.fanout.docker.plugins.module_utils._probe_report import (
     DEFAULT_FINGERPRINT_HEADERS,
-    build_report,
     display_fingerprint,
     fingerprint,
     judge,
 )
-from ansible_collections.fanout.docker.plugins.module_utils._redact import MASK, is_sensitive_name, redact_lines, redact_text
+from ansible_collections.fanout.docker.plugins.module_utils._probe_run import probe
 
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -454,27 +452,7 @@ def main():
         else:
             companion = (config.request.method, companion_lines(config), lambda a: check_preflight(config.request, a.status, a.headers).ok)
 
-    exchanges = run_probe(
-        config.target,
-        preflight_lines(config),
-        config.count,
-        config.concurrency,
-        config.timeout,
-        ssl_context=ssl_context,
-        reuse_connections=config.reuse_connections,
-        companion=companion,
-    )
-    answers = [e.preflight for e in exchanges]
-    judgements = [judge(config.request, a) for a in answers]
-    report = build_report(
-        answers,
-        judgements,
-        config.fingerprint_headers,
-        redact_lines=lambda lines: redact_lines(lines, config.secrets),
-        redact_value=lambda name, value: MASK if is_sensitive_name(name) else redact_text(value, config.secrets),
-    )
-    for sample in report["error_samples"]:
-        sample["detail"] = redact_text(sample["detail"], config.secrets)
+    exchanges, report = probe(config, ssl_context=ssl_context, companion=companion)
 
     result = dict(
         changed=False,

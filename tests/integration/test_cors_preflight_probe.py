@@ -8,10 +8,7 @@ import threading
 
 import pytest
 
-from ansible_collections.fanout.docker.plugins.module_utils._preflight import make_ssl_context, run_probe
-from ansible_collections.fanout.docker.plugins.module_utils._probe_options import build_config, preflight_lines
-from ansible_collections.fanout.docker.plugins.module_utils._probe_report import build_report, judge
-from tests.helpers import run_module
+from tests.helpers import probe_in_process, run_module
 from tests.integration import servers
 from tests.integration.servers import ORIGIN
 
@@ -33,30 +30,7 @@ def passed(url, **args):
 
 def in_process(url, **args):
     """The module's own pipeline without Ansible's start-up: options -> edge -> check -> report."""
-    params = {
-        "url": url,
-        **DEFAULTS,
-        "request_headers": [],
-        "timeout": 5.0,
-        "validate_certs": True,
-        "headers": {},
-        "resolve": [],
-        "fingerprint_headers": ["Server", "X-Request-Id"],
-        **args,
-    }
-    config = build_config(params)
-    exchanges = run_probe(
-        config.target,
-        preflight_lines(config),
-        config.count,
-        config.concurrency,
-        config.timeout,
-        ssl_context=make_ssl_context(config.target, config.validate_certs, config.ca_path),
-        reuse_connections=config.reuse_connections,
-    )
-    answers = [e.preflight for e in exchanges]
-    judgements = [judge(config.request, a) for a in answers]
-    return build_report(answers, judgements, config.fingerprint_headers)
+    return probe_in_process(**{"url": url, **DEFAULTS, **args})[1]
 
 
 # --- the cases of issue 3, each through real Ansible --------------------------------------------
