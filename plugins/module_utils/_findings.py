@@ -1,6 +1,7 @@
 # Copyright (c) fanout.docker contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Topology -> findings: every ambiguous name once, with its verdict, its backends and every
+"""Topology -> findings: every ambiguous name once per group of backends that its consumers link
+(unrelated services that share a name are apart), with its verdict, its backends and every
 consumer it reaches; the containers suspected stale and the networks that only serve them. Pure."""
 
 from __future__ import annotations
@@ -66,21 +67,44 @@ def _merge(judgements):
             backend["evidence"] = _merge_evidence(backend["evidence"], seen["evidence"])
         agree = agree and (merged["verdict"], merged["suspected_stale"]) == (other["verdict"], other["suspected_stale"])
     if not agree:
-        # Consumers that see the same backends but judge them differently: do not guess.
+        # Consumers that get the same backends but judge them differently: do not guess.
         merged.update(verdict=UNDECIDED, reason="consumers of this name disagree on which side is stale", suspected_stale=[], live=[])
         for backend in merged["backends"]:
             backend["role"] = UNDECIDED
     return merged
 
 
+def _strand_consumers(record, views, topology):
+    """Undecided when a consumer would be left with no live backend for the name: the record
+    judges every backend its consumers reach, but each consumer only gets its own share."""
+    stale = set(record["suspected_stale"])
+    live = set(record["live"])
+    stranded = []
+    for view in views:
+        answers = {topology.by_id[cid]["name"] for cid in view_backend_ids(view)}
+        if answers & stale and not answers & live:
+            stranded += [c["name"] for c in view["consumers"]]
+    if stranded:
+        record.update(
+            verdict=UNDECIDED,
+            reason=f"judged together the sides look like a collision, but {', '.join(sorted(stranded))} would be left with no live backend",
+            suspected_stale=[],
+            live=[],
+        )
+        for backend in record["backends"]:
+            backend["role"] = UNDECIDED
+    return record
+
+
 def _name_record(topology, name, views):
-    """Everything about one ambiguous name: every backend any consumer reaches through it,
-    judged once per consumer project, every consumer, and where the name is registered."""
+    """One ambiguous name for the consumers of views that share backends: every backend they
+    reach, judged once per consumer project, the consumers, and where the name is registered."""
     backend_ids = sorted({cid for view in views for cid in view_backend_ids(view)})
     consumers = {c["name"]: c for view in views for c in view["consumers"]}
     projects = _consumer_projects(consumers.values(), set(backend_ids))
     record = {"name": name, "kinds": sorted({k for view in views for k in view["kinds"]})}
     record.update(_merge([judge(topology, project, name, backend_ids) for project in projects]))
+    _strand_consumers(record, views, topology)
     backend_names = {b["container"] for b in record["backends"]}
     # Consumers outside the collision (the proxy) first: they are the ones users go through.
     record["consumers"] = sorted(consumers, key=lambda n: (n in backend_names, n))
@@ -94,19 +118,47 @@ def _name_record(topology, name, views):
     return record
 
 
+def _linked_views(views):
+    """The views of one name in groups that share backends (transitively). Backends that no chain
+    of consumers links are unrelated services that happen to share a name (two projects, each
+    with its own `api`): never rival generations of one service."""
+    group_of = {}  # backend id -> its group's representative id
+
+    def root(cid):
+        while group_of.setdefault(cid, cid) != cid:
+            cid = group_of[cid]
+        return cid
+
+    for view in views:
+        first, *rest = view_backend_ids(view)
+        for cid in rest:
+            group_of[root(cid)] = root(first)
+    groups = {}
+    for view in views:
+        groups.setdefault(root(view_backend_ids(view)[0]), []).append(view)
+    return list(groups.values())
+
+
 def _name_records(topology, views):
+    """(records, {id(view): its record}): one record per name and group of linked backends."""
     by_name = {}
     for view in views:
         by_name.setdefault(view["name"], []).append(view)
-    return [_name_record(topology, name, group) for name, group in sorted(by_name.items())]
+    records, record_of_view = [], {}
+    for name, named_views in by_name.items():
+        for group in _linked_views(named_views):
+            record = _name_record(topology, name, group)
+            records.append(record)
+            record_of_view.update((id(view), record) for view in group)
+    records.sort(key=lambda r: (r["name"], [b["container"] for b in r["backends"]]))
+    return records, record_of_view
 
 
-def _per_consumer_findings(topology, views, records):
+def _per_consumer_findings(topology, views, record_of_view):
     """One finding per (consumer, name): the verbose form, which grows with consumers x names."""
-    by_name = {r["name"]: r for r in records}
     findings = []
     for view in views:
-        record = by_name[view["name"]]
+        record = record_of_view[id(view)]
         ids = set(view_backend_ids(view))
         backends = [{"container": b["container"], "role": b["role"]} for b in record["backends"] if b["id"] in ids]
         for consumer in view["consumers"]:
@@ -206,7 +258,7 @@ def analyse(topology, consumer_refs=None, names=None, per_consumer=False):
     if names:
         check_names_exist(topology, names)
     views = answer_views(topology, consumers, names)
-    records = _name_records(topology, views)
+    records, record_of_view = _name_records(topology, views)
     stale_containers = _suspected_stale(topology, records)
     stale_nets, kept_networks = stale_networks(topology, {c["name"] for c in stale_containers})
     report = {
@@ -219,7 +271,7 @@ def analyse(topology, consumer_refs=None, names=None, per_consumer=False):
             "containers": len(topology.containers),
             "networks": len(topology.networks),
             "consumers": len(consumers),
-            "ambiguous_names": len(records),
+            "ambiguous_names": len({r["name"] for r in records}),
             "round_robin": sum(1 for r in records if ROUND_ROBIN in r["kinds"]),
             "shadowed": sum(1 for r in records if SHADOWED in r["kinds"]),
             "replicas": sum(1 for r in records if r["verdict"] == REPLICAS),
@@ -231,5 +283,5 @@ def analyse(topology, consumer_refs=None, names=None, per_consumer=False):
     }
     report["messages"] = finding_lines(report)
     if per_consumer:
-        report["findings"] = _per_consumer_findings(topology, views, records)
+        report["findings"] = _per_consumer_findings(topology, views, record_of_view)
     return report

@@ -104,7 +104,8 @@ def _evidence(topology, group, groups, consumer_project, name):
 def judge(topology, consumer_project, name, backend_ids):
     """The verdict for one ambiguous name as consumers of one compose project see it
     (consumer_project None: consumers outside compose, or backends of the name themselves)."""
-    backends = [topology.by_id[cid] for cid in backend_ids]
+    # By name, so that the evidence reads the same whatever the container ids.
+    backends = sorted((topology.by_id[cid] for cid in backend_ids), key=lambda c: c["name"])
     groups = _groups(backends)
     if len(groups) == 1:
         compose = groups[0][0]["compose"]

@@ -192,8 +192,13 @@ ansible_facts:
             - One record per ambiguous name, with every consumer it is ambiguous for, the networks on which it is
               registered and who answers there, and per backend (every container any of those consumers reaches
               through the name) its role, compose project and service, image, addresses, C(kept_by) and the evidence.
+            - A name gets one record per group of backends that its consumers link. Unrelated stacks that each
+              answer the same name on their own networks (two projects, each with its own C(api)) get one record
+              each: backends no consumer can reach together are never judged as rival generations.
             - The verdict is judged once per compose project among the consumers (a consumer's project matters
-              when it is not itself a backend); when they disagree, the verdict is V(undecided).
+              when it is not itself a backend); when they disagree, the verdict is V(undecided). It is also
+              V(undecided) when removing the suspected-stale side would leave some consumer with no live backend
+              for the name.
           type: list
           elements: dict
           returned: always
@@ -243,7 +248,9 @@ ansible_facts:
           elements: str
           returned: always
         summary:
-          description: Counts of containers, networks, consumers, ambiguous names by kind and verdict.
+          description:
+            - Counts of containers, networks, consumers and distinct ambiguous names; records of
+              RV(ansible_facts.docker_dns_ambiguity.ambiguous_names) by kind and by verdict.
           type: dict
           returned: always
           sample: {containers: 5, networks: 5, consumers: 5, ambiguous_names: 1, round_robin: 1, shadowed: 1,

@@ -1,4 +1,5 @@
-"""remediate on one host: keep wins, replicas are never touched, undecided removes nothing."""
+"""remediate on one host: keep wins, replicas are never touched (also when an unrelated stack has
+a service of the same name), undecided removes nothing."""
 
 from __future__ import annotations
 
@@ -42,6 +43,23 @@ def test_replicas_are_never_touched(lab, tmp_path):
     assert recap(run.stdout)["localhost"]["changed"] == 0
     left = host_outcome(out, "localhost")["cleanup"]["left_alone"]
     assert {"kind": "container", "name": "web-api-1", "reason": "replica of `api`"} in left
+
+
+def test_unrelated_replica_sets_behind_one_name_are_never_rivals(lab, tmp_path):
+    # Judged as one set, north (older, image tag moved) would lose to south and both north
+    # replicas would go, leaving north-gw with no api at all.
+    info = lab("neighbours")
+    before = scenarios.snapshot(scenario=info["name"])
+    run, out = _remediate(tmp_path, info)
+    assert run.rc == 0, run
+    assert scenarios.snapshot(scenario=info["name"]) == before
+    assert statuses(out) == {"localhost": "clean"}
+    assert recap(run.stdout)["localhost"]["changed"] == 0
+    outcome = host_outcome(out, "localhost")
+    api = [(r["verdict"], r["consumers"][0], [b["container"] for b in r["backends"]]) for r in outcome["ambiguous_names"] if r["name"] == "api"]
+    assert api == [("replicas", "north-gw", ["north-api-1", "north-api-2"]), ("replicas", "south-gw", ["south-api-1", "south-api-2"])]
+    assert outcome["suspected_stale_containers"] == []
+    assert outcome["probes"][0]["passed"] == 20
 
 
 def test_undecided_fails_with_the_evidence_and_removes_nothing(lab, tmp_path):

@@ -171,7 +171,27 @@ def stubborn():
     )
 
 
-SCENARIOS = {s.__name__: s for s in (incident, shadowed, shared, replicas, clean, undecided, stubborn)}
+def neighbours():
+    """Two unrelated stacks, each with `api` scaled to two on its own network behind a gateway
+    started with plain `docker run` (no compose labels). North's image reference has moved on
+    since it was deployed. Nothing reaches both: two sets of replicas, never rivals."""
+    return Scenario(
+        name="neighbours",
+        summary="north and south each scale api to two on their own network; north's image tag moved",
+        default_port=18087,
+        networks={"north_default": _net_labels("north", "default"), "south_default": _net_labels("south", "default")},
+        boxes=[
+            Box("north-api-1", caddy.live_api(), {"north_default": ["api"]}, "north", "api", "cfg-north", "old"),
+            Box("north-api-2", caddy.live_api(), {"north_default": ["api"]}, "north", "api", "cfg-north", "old"),
+            Box("south-api-1", caddy.live_api(), {"south_default": ["api"]}, "south", "api", "cfg-south", "new"),
+            Box("south-api-2", caddy.live_api(), {"south_default": ["api"]}, "south", "api", "cfg-south", "new"),
+            Box("north-gw", caddy.proxy(), {"north_default": ["gw"]}, publish=True),
+            Box("south-gw", caddy.proxy(), {"south_default": ["gw"]}),
+        ],
+    )
+
+
+SCENARIOS = {s.__name__: s for s in (incident, shadowed, shared, replicas, clean, undecided, stubborn, neighbours)}
 
 
 def connect(docker_host=None):

@@ -105,3 +105,105 @@ def test_evidence_found_from_several_consumer_projects_is_one_entry_per_code():
         {"code": "foreign_compose_project", "detail": "differs from (a); differs from (b)"},
     ]
     assert seen_by_a[1]["detail"] == "differs from (a)"  # the judgements themselves are left alone
+
+
+# --- one record per name and set of backends: backends no consumer gets together are not rivals ---
+
+
+def _roles(report):
+    return [(r["name"], r["verdict"], {b["container"]: b["role"] for b in r["backends"]}) for r in report["ambiguous_names"]]
+
+
+def test_replica_sets_of_unrelated_projects_are_never_rival_generations():
+    from tests.unit.synthetic import container, topology
+
+    # Each project scales `api` to two on its own network; nothing reaches both sets. p's image
+    # reference has moved on, which would count against p if the two sets were judged together.
+    host = topology(
+        ["p_net", "q_net"],
+        [
+            container("p-proxy-1", ["p_net"], "p", "proxy", image="lab/proxy", image_id="sha256:px"),
+            container("p-api-1", ["p_net"], "p", "api", image="p/api:1", image_id="sha256:p", moved=True),
+            container("p-api-2", ["p_net"], "p", "api", image="p/api:1", image_id="sha256:p", moved=True),
+            container("q-proxy-1", ["q_net"], "q", "proxy", image="lab/proxy", image_id="sha256:px"),
+            container("q-api-1", ["q_net"], "q", "api", image="q/api:1", image_id="sha256:q", created="2026-02-01T00:00:00Z"),
+            container("q-api-2", ["q_net"], "q", "api", image="q/api:1", image_id="sha256:q", created="2026-02-01T00:00:00Z"),
+        ],
+    )
+    report = analyse(host)
+    assert _roles(report) == [
+        ("api", "replicas", {"p-api-1": "replica", "p-api-2": "replica"}),
+        ("api", "replicas", {"q-api-1": "replica", "q-api-2": "replica"}),
+    ]
+    assert [r["consumers"] for r in report["ambiguous_names"]] == [["p-proxy-1", "p-api-1", "p-api-2"], ["q-proxy-1", "q-api-1", "q-api-2"]]
+    assert report["suspected_stale_containers"] == [] and report["stale_networks"] == []
+    assert report["summary"]["ambiguous_names"] == 1 and report["summary"]["replicas"] == 2
+
+
+def test_a_backend_some_consumer_depends_on_is_never_suspected_stale():
+    from tests.unit.synthetic import container, topology
+
+    # a gets the replicas x and y; b gets y and z; y, on both networks, gets all three.
+    host = topology(
+        ["net1", "net2"],
+        [
+            container("a", ["net1"]),
+            container("b", ["net2"]),
+            container("x", ["net1"], "s", "api", image="s/api:1", image_id="sha256:s", moved=True),
+            container("y", ["net1", "net2"], "s", "api", image="s/api:1", image_id="sha256:s", moved=True),
+            container("z", ["net2"], "t", "api", image="t/api:1", image_id="sha256:t", created="2026-02-01T00:00:00Z"),
+        ],
+    )
+    [record] = analyse(host)["ambiguous_names"]
+    # Judged together, x and y (moved image reference) lose to z; but a gets only x and y and
+    # would be left with nothing. Not a collision anyone may act on.
+    assert (record["verdict"], record["suspected_stale"]) == ("undecided", [])
+    assert record["reason"].endswith("but a, x would be left with no live backend")
+    assert {b["role"] for b in record["backends"]} == {"undecided"}
+    assert analyse(host)["suspected_stale_containers"] == []
+
+
+def test_incident_is_found_beside_an_unrelated_replicated_api(payload, topology):
+    from tests.unit.synthetic import container, network
+
+    data = payload("incident")
+    for listed, inspected in (
+        container("q-web-1", ["q_net"], "q", "web", image="q/web:1", image_id="sha256:qw"),
+        container("q-api-1", ["q_net"], "q", "api", image="q/api:1", image_id="sha256:q"),
+        container("q-api-2", ["q_net"], "q", "api", image="q/api:1", image_id="sha256:q"),
+    ):
+        data["containers"].append(listed)
+        data["inspects"][listed["Id"]] = inspected
+    data["networks"].append(network("q_net"))
+    report = analyse(topology(data))
+    assert _roles(report) == [
+        ("api", "collision", {"app-api-1": "live", "app_old-api-1": "suspected_stale"}),
+        ("api", "replicas", {"q-api-1": "replica", "q-api-2": "replica"}),
+    ]
+    assert [c["name"] for c in report["suspected_stale_containers"]] == ["app_old-api-1"]
+
+
+def test_evidence_reads_the_same_whatever_the_container_ids():
+    from tests.unit import synthetic
+
+    def report_with_ids(salt):
+        real_id = synthetic._id
+        synthetic._id = lambda text: real_id(salt + text)
+        try:
+            host = synthetic.topology(
+                ["net"],
+                [
+                    synthetic.container("web", ["net"], "p", "web", image="p/web", image_id="sha256:w"),
+                    synthetic.container("p-api-1", ["net"], "p", "api", image="p/api:1", image_id="sha256:p", moved=True),
+                    synthetic.container("p-api-2", ["net"], "p", "api", image="p/api:1", image_id="sha256:p", moved=True),
+                    synthetic.container("q-api-1", ["net"], "q", "api", image="q/api:1", image_id="sha256:q", created="2026-02-01T00:00:00Z"),
+                ],
+            )
+        finally:
+            synthetic._id = real_id
+        return analyse(host)
+
+    reports = [report_with_ids(str(salt)) for salt in range(12)]
+    details = {tuple(e["detail"] for b in r["ambiguous_names"][0]["backends"] for e in b["evidence"]) for r in reports}
+    assert len(details) == 1, details
+    assert "p-api-1, p-api-2 created before the newest other side" in next(iter(details))
