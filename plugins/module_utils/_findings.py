@@ -282,6 +282,13 @@ def analyse(topology, consumer_refs=None, names=None, per_consumer=False):
         },
     }
     report["messages"] = finding_lines(report)
+    if consumer_refs:
+        # Asked for by name, a consumer that resolves nothing must not read as a clean host.
+        report["messages"] += [
+            f"consumer {c['name']} is on no network with embedded DNS (only the default bridge, host or none): it resolves no container names."
+            for c in consumers
+            if not resolution_order(topology, c)
+        ]
     if per_consumer:
         report["findings"] = _per_consumer_findings(topology, views, record_of_view)
     return report

@@ -207,3 +207,15 @@ def test_evidence_reads_the_same_whatever_the_container_ids():
     details = {tuple(e["detail"] for b in r["ambiguous_names"][0]["backends"] for e in b["evidence"]) for r in reports}
     assert len(details) == 1, details
     assert "p-api-1, p-api-2 created before the newest other side" in next(iter(details))
+
+
+def test_a_named_consumer_without_embedded_dns_is_said_so():
+    from tests.unit.synthetic import container, topology
+
+    host = topology(["bridge", "app"], [container("legacy", ["bridge"]), container("app-api-1", ["app"], "app", "api")])
+    report = analyse(host, consumer_refs=["legacy"])
+    assert report["ambiguous_names"] == []
+    assert report["messages"][-1] == (
+        "consumer legacy is on no network with embedded DNS (only the default bridge, host or none): it resolves no container names."
+    )
+    assert not any("embedded DNS" in m for m in analyse(host)["messages"])  # every container: nothing to say
