@@ -33,29 +33,26 @@ def test_keep_wins_and_verify_keeps_failing_saying_so(lab, tmp_path):
     assert "left alone: matches keep entry project:app_old" in verify.stdout
 
 
-def test_replicas_are_never_touched(lab, tmp_path):
-    info = lab("replicas")
+def _remediate_leaves_alone(tmp_path, info):
+    """remediate on a healthy scenario: succeeds, changes nothing, reports clean; its outcome."""
     before = scenarios.snapshot(scenario=info["name"])
     run, out = _remediate(tmp_path, info)
     assert run.rc == 0, run
     assert scenarios.snapshot(scenario=info["name"]) == before
     assert statuses(out) == {"localhost": "clean"}
     assert recap(run.stdout)["localhost"]["changed"] == 0
-    left = host_outcome(out, "localhost")["cleanup"]["left_alone"]
+    return host_outcome(out, "localhost")
+
+
+def test_replicas_are_never_touched(lab, tmp_path):
+    left = _remediate_leaves_alone(tmp_path, lab("replicas"))["cleanup"]["left_alone"]
     assert {"kind": "container", "name": "web-api-1", "reason": "replica of `api`"} in left
 
 
 def test_unrelated_replica_sets_behind_one_name_are_never_rivals(lab, tmp_path):
     # Judged as one set, north (older, image tag moved) would lose to south and both north
     # replicas would go, leaving north-gw with no api at all.
-    info = lab("neighbours")
-    before = scenarios.snapshot(scenario=info["name"])
-    run, out = _remediate(tmp_path, info)
-    assert run.rc == 0, run
-    assert scenarios.snapshot(scenario=info["name"]) == before
-    assert statuses(out) == {"localhost": "clean"}
-    assert recap(run.stdout)["localhost"]["changed"] == 0
-    outcome = host_outcome(out, "localhost")
+    outcome = _remediate_leaves_alone(tmp_path, lab("neighbours"))
     api = [(r["verdict"], r["consumers"][0], [b["container"] for b in r["backends"]]) for r in outcome["ambiguous_names"] if r["name"] == "api"]
     assert api == [("replicas", "north-gw", ["north-api-1", "north-api-2"]), ("replicas", "south-gw", ["south-api-1", "south-api-2"])]
     assert outcome["suspected_stale_containers"] == []
