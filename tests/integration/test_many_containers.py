@@ -34,11 +34,12 @@ def crowd(docker_host):
 
 
 def _expected(api):
-    """Every ambiguous name with its consumers and backends, read from the engine independently.
+    """Every ambiguous name as {frozenset(backends): consumers}, read from the engine independently.
 
     A consumer gets more than one backend for a name exactly when its user-defined networks that
     know the name hold two or more containers for it together (round-robin on the first, or
-    another container on a later one): no resolution order is needed to tell that."""
+    another container on a later one): no resolution order is needed to tell that. Consumers whose
+    backends overlap share one record; disjoint backend sets are separate records."""
     containers = [api.inspect_container(c["Id"]) for c in api.containers()]
     user_networks = {n["Name"] for n in api.networks() if n["Name"] not in ("bridge", "host", "none")}
     registered = defaultdict(set)  # (network, name) -> containers
@@ -50,17 +51,22 @@ def _expected(api):
         for net, settings in endpoints.items():
             for dns in {name, *(settings.get("Aliases") or []), *(settings.get("DNSNames") or [])}:
                 registered[(net, dns.lower())].add(name)
-    expected = defaultdict(lambda: {"consumers": set(), "backends": set()})
     names_on = defaultdict(set)
     for net, dns in registered:
         names_on[net].add(dns)
+    expected = defaultdict(list)  # name -> [(backends, consumers)], merged while they overlap
     for consumer, networks in joined.items():
         for dns in {d for net in networks for d in names_on[net]}:
             backends = set().union(*(registered.get((net, dns), set()) for net in networks))
-            if len(backends) > 1:
-                expected[dns]["consumers"].add(consumer)
-                expected[dns]["backends"] |= backends
-    return dict(expected)
+            if len(backends) < 2:
+                continue
+            consumers = {consumer}
+            for group in [g for g in expected[dns] if g[0] & backends]:
+                expected[dns].remove(group)
+                backends |= group[0]
+                consumers |= group[1]
+            expected[dns].append((backends, consumers))
+    return {dns: {frozenset(b): c for b, c in groups} for dns, groups in expected.items()}
 
 
 def test_hundreds_of_containers_answer_matches_the_engine(crowd, docker_host):
@@ -70,10 +76,13 @@ def test_hundreds_of_containers_answer_matches_the_engine(crowd, docker_host):
     assert facts["summary"]["containers"] >= SIZE and facts["summary"]["networks"] >= NETWORKS
     expected = _expected(crowd)
     assert {f"svc{i}" for i in range(25)} <= set(expected)  # the crowd really collides
-    got = {r["name"]: {"consumers": set(r["consumers"]), "backends": {b["container"] for b in r["backends"]}} for r in facts["ambiguous_names"]}
-    assert got == expected
-    # One record per name: the result does not repeat itself per consumer.
-    assert len(facts["ambiguous_names"]) == len(expected) == facts["summary"]["ambiguous_names"]
+    got = defaultdict(dict)
+    for r in facts["ambiguous_names"]:
+        got[r["name"]][frozenset(b["container"] for b in r["backends"])] = set(r["consumers"])
+    assert dict(got) == expected
+    # One record per name and group: the result does not repeat itself per consumer.
+    assert len(facts["ambiguous_names"]) == sum(len(groups) for groups in expected.values())
+    assert facts["summary"]["ambiguous_names"] == len(expected)
     for record in facts["ambiguous_names"]:
         orders = [facts["resolution_orders"][c] for c in record["consumers"]]
         assert all(orders), record["name"]
