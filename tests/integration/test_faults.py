@@ -38,16 +38,35 @@ def test_engine_faults_give_a_message_naming_the_host_and_what_to_do(module, arg
     assert message in run.result["msg"], run.result["msg"]
 
 
-@pytest.mark.parametrize("module", DOCKER_MODULES)
-def test_socket_not_readable_by_an_unprivileged_user(module):
-    # The module itself runs as nobody (the venv's interpreter lives under /root, which nobody
-    # cannot enter, so Debian's python3.11 runs it with the venv's packages on its path).
+# What the modules import, copied where nobody can read it: the checkout and the venv may sit
+# under a directory only root can enter (a mktemp -d clone, /root).
+_NOBODY_PACKAGES = ("ansible", "docker", "requests", "urllib3", "certifi", "charset_normalizer", "idna")
+
+
+@pytest.fixture(scope="module")
+def nobody_pythonpath():
     site = next((ROOT / ".venv" / "lib").glob("python3.*/site-packages"))
+    workdir = Path(tempfile.mkdtemp(prefix="fanout-nobody-"))
+    ignore = shutil.ignore_patterns("__pycache__")
+    try:
+        for package in _NOBODY_PACKAGES:
+            shutil.copytree(site / package, workdir / "site" / package, ignore=ignore)
+        shutil.copytree(ROOT / "plugins", workdir / "collections" / "ansible_collections" / "fanout" / "docker" / "plugins", ignore=ignore)
+        for path in [workdir, *workdir.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        yield workdir
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.mark.parametrize("module", DOCKER_MODULES)
+def test_socket_not_readable_by_an_unprivileged_user(module, nobody_pythonpath):
+    # The module itself runs as nobody, with Debian's python3.11 and copies of what it imports.
     with tempfile.TemporaryDirectory() as workdir:
         os.chmod(workdir, 0o755)
         args = Path(workdir) / "args.json"
         args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {"_ansible_tmpdir": workdir}}))
-        env = {"PYTHONPATH": f"{ROOT / 'collections'}:{site}", "HOME": workdir, "PATH": "/usr/bin:/bin"}
+        env = {"PYTHONPATH": f"{nobody_pythonpath / 'collections'}:{nobody_pythonpath / 'site'}", "HOME": workdir, "PATH": "/usr/bin:/bin"}
         module_path = f"ansible_collections.fanout.docker.plugins.modules.{module}"
         cmd = ["/usr/sbin/runuser", "-u", "nobody", "--", "/usr/bin/python3.11", "-m", module_path, str(args)]
         proc = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True, timeout=120, check=False)
