@@ -68,13 +68,17 @@ def _merge(judgements):
         agree = agree and (merged["verdict"], merged["suspected_stale"]) == (other["verdict"], other["suspected_stale"])
     if not agree:
         # Consumers that get the same backends but judge them differently: do not guess.
-        merged.update(verdict=UNDECIDED, reason="consumers of this name disagree on which side is stale", suspected_stale=[], live=[])
-        for backend in merged["backends"]:
-            backend["role"] = UNDECIDED
+        _undecide(merged, "consumers of this name disagree on which side is stale")
     return merged
 
 
-def _strand_consumers(record, views, topology):
+def _undecide(record, reason):
+    record.update(verdict=UNDECIDED, reason=reason, suspected_stale=[], live=[])
+    for backend in record["backends"]:
+        backend["role"] = UNDECIDED
+
+
+def _undecide_if_consumers_stranded(record, views, topology):
     """Undecided when a consumer would be left with no live backend for the name: the record
     judges every backend its consumers reach, but each consumer only gets its own share."""
     stale = set(record["suspected_stale"])
@@ -85,15 +89,7 @@ def _strand_consumers(record, views, topology):
         if answers & stale and not answers & live:
             stranded += [c["name"] for c in view["consumers"]]
     if stranded:
-        record.update(
-            verdict=UNDECIDED,
-            reason=f"judged together the sides look like a collision, but {', '.join(sorted(stranded))} would be left with no live backend",
-            suspected_stale=[],
-            live=[],
-        )
-        for backend in record["backends"]:
-            backend["role"] = UNDECIDED
-    return record
+        _undecide(record, f"judged together the sides look like a collision, but {', '.join(sorted(stranded))} would be left with no live backend")
 
 
 def _name_record(topology, name, views):
@@ -104,7 +100,7 @@ def _name_record(topology, name, views):
     projects = _consumer_projects(consumers.values(), set(backend_ids))
     record = {"name": name, "kinds": sorted({k for view in views for k in view["kinds"]})}
     record.update(_merge([judge(topology, project, name, backend_ids) for project in projects]))
-    _strand_consumers(record, views, topology)
+    _undecide_if_consumers_stranded(record, views, topology)
     backend_names = {b["container"] for b in record["backends"]}
     # Consumers outside the collision (the proxy) first: they are the ones users go through.
     record["consumers"] = sorted(consumers, key=lambda n: (n in backend_names, n))
