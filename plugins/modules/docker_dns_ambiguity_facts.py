@@ -62,8 +62,8 @@ options:
     type: bool
     default: false
 notes:
-  - The container list call does not return network aliases, so each container is inspected once: two list
-    calls plus one inspect per container. On a Unix socket every read shares one keep-alive connection; other
+  - The container list call does not return network aliases, so each container is inspected once (two list
+    calls plus one inspect per container). On a Unix socket every read shares one keep-alive connection; other
     transports use a small bounded pool of them.
   - The default C(bridge) network has no embedded DNS; its containers answer no names.
 """
@@ -194,7 +194,7 @@ ansible_facts:
               through the name) its role, compose project and service, image, addresses, C(kept_by) and the evidence.
             - A name gets one record per group of backends that its consumers link. Unrelated stacks that each
               answer the same name on their own networks (two projects, each with its own C(api)) get one record
-              each: backends no consumer can reach together are never judged as rival generations.
+              each, since backends no consumer can reach together are never judged as rival generations.
             - The verdict is judged once per compose project among the consumers (a consumer's project matters
               when it is not itself a backend); when they disagree, the verdict is V(undecided). It is also
               V(undecided) when removing the suspected-stale side would leave some consumer with no live backend
