@@ -42,7 +42,6 @@ import docker  # noqa: E402
 from _common import (  # noqa: E402
     RESULTS,
     ROOT,
-    CountingProxy,
     engine_down,
     engine_up,
     fig,
@@ -59,6 +58,7 @@ from _common import (  # noqa: E402
 from ansible_collections.fanout.docker.plugins.module_utils._client import EngineClient, read_topology  # noqa: E402
 from ansible_collections.fanout.docker.plugins.module_utils._findings import analyse  # noqa: E402
 from ansible_collections.fanout.docker.plugins.module_utils._topology import build_topology  # noqa: E402
+from tests.lab.counting_proxy import CountingProxy  # noqa: E402
 from tests.lab.population import SERVICES, STAGES, Population  # noqa: E402
 
 LABEL = "fanout.bench"

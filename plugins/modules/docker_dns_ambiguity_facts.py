@@ -147,7 +147,7 @@ ansible_facts:
         resolution_orders:
           description:
             - For every consumer that resolves an ambiguous name, its networks in the order the embedded DNS
-              asks them. With RV(ansible_facts.docker_dns_ambiguity.ambiguous_names[].networks) this tells what
+              asks them. With the C(networks) of each RV(ansible_facts.docker_dns_ambiguity.ambiguous_names) record this tells what
               each consumer gets for each name.
           type: dict
           returned: always

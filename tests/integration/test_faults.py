@@ -45,7 +45,7 @@ _NOBODY_PACKAGES = ("ansible", "docker", "requests", "urllib3", "certifi", "char
 
 @pytest.fixture(scope="module")
 def nobody_pythonpath():
-    site = next((ROOT / ".venv" / "lib").glob("python3.*/site-packages"))
+    [site] = (ROOT / ".venv" / "lib").glob("python3.*/site-packages")
     workdir = Path(tempfile.mkdtemp(prefix="fanout-nobody-"))
     ignore = shutil.ignore_patterns("__pycache__")
     try:

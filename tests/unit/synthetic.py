@@ -53,4 +53,6 @@ def container(name, networks, project=None, service=None, image="lab/api:1", ima
 
 
 def topology(network_names, containers):
-    return build_topology([listed for listed, _ in containers], {i["Id"]: i for _, i in containers}, [network(n) for n in network_names])
+    listed = [pair[0] for pair in containers]
+    inspected = {pair[1]["Id"]: pair[1] for pair in containers}
+    return build_topology(listed, inspected, [network(n) for n in network_names])

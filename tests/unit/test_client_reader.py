@@ -61,7 +61,7 @@ def _reader(server):
 def test_one_connection_for_many_reads(engine):
     server, handler = engine
     reader = _reader(server)
-    assert [reader.get("/ok")["path"] for _ in range(20)] == ["/v1.41/ok"] * 20
+    assert [reader.get("/ok")["path"] for _unused in range(20)] == ["/v1.41/ok"] * 20
     reader.close()
     assert handler.connections == 1
 
@@ -70,7 +70,7 @@ def test_a_dropped_keep_alive_connection_is_reopened_once(engine):
     server, handler = engine
     handler.drop_after_each = True
     reader = _reader(server)
-    assert [reader.get("/ok")["path"] for _ in range(3)] == ["/v1.41/ok"] * 3
+    assert [reader.get("/ok")["path"] for _unused in range(3)] == ["/v1.41/ok"] * 3
     reader.close()
     assert handler.connections == 3
 
