@@ -22,7 +22,6 @@ sys.path[:0] = [str(ROOT), str(ROOT / "collections")]
 import requests  # noqa: E402
 import urllib3  # noqa: E402
 
-
 # ---------------------------------------------------------------- figures
 
 
