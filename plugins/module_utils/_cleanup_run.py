@@ -8,11 +8,12 @@ action is reported with the engine's words; actions that depend on it are not at
 
 from __future__ import annotations
 
-from ._client import EngineError
+from ._client import EngineError, EngineObjectGone
 
 DONE = "done"
 FAILED = "failed"
 PLANNED = "planned"
+GONE = "gone"  # the target vanished between the re-check and the action: not ours, not a failure
 
 
 def _action(action, target, reasons, status, **extra):
@@ -45,19 +46,23 @@ class CleanupRun:
         self.stop_timeout = stop_timeout
         self.actions = []
         self.left_alone = []
-        self.removed = set()
 
     def _leave(self, kind, name, reason):
         self.left_alone.append({"kind": kind, "name": name, "reason": reason})
 
     def _attempt(self, action, target, reasons, func, *args, **extra):
+        """DONE, FAILED (reported with the engine's words) or GONE (left alone, said why)."""
         try:
             func(*args)
+        except EngineObjectGone as exc:
+            kind = "network" if action == "remove_network" else "container"
+            self._leave(kind, target, f"{action} found it gone: removed by someone else after the re-check ({exc})")
+            return GONE
         except EngineError as exc:
             self.actions.append(_action(action, target, reasons, FAILED, error=str(exc), **extra))
-            return False
+            return FAILED
         self.actions.append(_action(action, target, reasons, DONE, **extra))
-        return True
+        return DONE
 
     def run(self):
         for container in self.plan["containers"]:
@@ -83,10 +88,9 @@ class CleanupRun:
         state = current.get("State") or {}
         active = state.get("Running") or state.get("Paused") or state.get("Restarting")
         stop = (self.client.stop_container, planned["id"], self.stop_timeout)
-        if active and not self._attempt("stop_container", planned["name"], planned["reasons"], *stop, id=planned["id"]):
+        if active and self._attempt("stop_container", planned["name"], planned["reasons"], *stop, id=planned["id"]) != DONE:
             return
-        if self._attempt("remove_container", planned["name"], planned["reasons"], self.client.remove_container, planned["id"], id=planned["id"]):
-            self.removed.add(planned["name"])
+        self._attempt("remove_container", planned["name"], planned["reasons"], self.client.remove_container, planned["id"], id=planned["id"])
 
     def _members(self, network_id):
         payload = self.client.inspect_network(network_id)
@@ -106,16 +110,21 @@ class CleanupRun:
         for disconnect in self.plan["disconnects"]:
             if disconnect["network"] != planned["name"] or disconnect["container"] not in members:
                 continue
-            if not self._attempt(
-                "disconnect",
-                disconnect["container"],
-                disconnect["reasons"],
-                self.client.disconnect,
-                disconnect["container_id"],
-                planned["id"],
-                network=planned["name"],
+            # GONE here (the consumer or the network went meanwhile) still lets the removal try.
+            if (
+                self._attempt(
+                    "disconnect",
+                    disconnect["container"],
+                    disconnect["reasons"],
+                    self.client.disconnect,
+                    disconnect["container_id"],
+                    planned["id"],
+                    network=planned["name"],
+                )
+                == FAILED
             ):
                 return
-        if not self._attempt("remove_network", planned["name"], planned["reasons"], self.client.remove_network, planned["id"], id=planned["id"]):
+        outcome = self._attempt("remove_network", planned["name"], planned["reasons"], self.client.remove_network, planned["id"], id=planned["id"])
+        if outcome == FAILED:
             remaining = self._members(planned["id"]) or set()
             self.actions[-1]["remaining_endpoints"] = sorted(remaining)

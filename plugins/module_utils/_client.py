@@ -52,6 +52,10 @@ class EngineError(Exception):
     """An engine call failed; the message names the engine and what to do about it."""
 
 
+class EngineObjectGone(EngineError):
+    """The container or network a call named is gone (404): removed by someone else meanwhile."""
+
+
 class EngineHTTPError(Exception):
     """The engine answered a read with an error status; the message is the engine's."""
 
@@ -270,6 +274,8 @@ class EngineClient:
     def _call(self, func, *args, **kwargs):
         try:
             return func(*args, **kwargs)
+        except NotFound as exc:
+            raise EngineObjectGone(describe_engine_error(self.host, exc)) from exc
         except (DockerException, requests.exceptions.RequestException) as exc:
             raise EngineError(describe_engine_error(self.host, exc)) from exc
 
@@ -287,10 +293,8 @@ class EngineClient:
         """Like _call, but None when the object is gone (404): it may vanish between two calls."""
         try:
             return self._call(func, *args)
-        except EngineError as exc:
-            if isinstance(exc.__cause__, NotFound):
-                return None
-            raise
+        except EngineObjectGone:
+            return None
 
     def inspect_container(self, container_id):
         """The container's inspect payload, or None when it vanished since it was listed."""

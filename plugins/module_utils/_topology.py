@@ -181,7 +181,9 @@ def build_topology(listed_containers, inspected, listed_networks):
     for cid in sorted(listed_by_id):
         payload = inspected.get(cid)
         if payload is None:
-            vanished.append(cid)
+            # Listed, then removed before its inspect: the list call still knows its name.
+            names = listed_by_id[cid].get("Names") or [cid[:12]]
+            vanished.append({"id": cid, "name": names[0].lstrip("/")})
             continue
         containers.append(_container(listed_by_id[cid], payload, networks_by_id, networks_by_name))
     containers.sort(key=lambda c: c["name"])

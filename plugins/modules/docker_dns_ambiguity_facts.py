@@ -242,11 +242,27 @@ ansible_facts:
           type: list
           elements: dict
           returned: always
-        vanished:
-          description: Ids of containers listed but gone before they could be inspected.
+        messages:
+          description:
+            - One human-readable line per ambiguous name and per stale network, then anything the reading
+              itself noticed (a consumer that resolves no names, containers removed while the module read
+              the engine). Empty on a clean host.
           type: list
           elements: str
           returned: always
+          sample:
+            - "`api` from app-dashboard-1 (+4 more): 2 answers on app_net (app-api-1, app_old-api-1) [round-robin: intermittent].
+              collision: different deploy generations answer the same name. app-api-1 live. app_old-api-1 suspected stale: ..."
+            - "network app_net_old is stale (only_stale_and_consumers): only suspected-stale app_old-api-1 and consumers app-proxy-1."
+        vanished:
+          description:
+            - Containers listed but gone before they could be inspected (removed while the module read the engine),
+              by id and name. They are left out of every other key, and RV(ansible_facts.docker_dns_ambiguity.messages)
+              says so.
+          type: list
+          elements: dict
+          returned: always
+          sample: [{id: 3f0c..., name: app-db-1}]
         summary:
           description:
             - Counts of containers, networks, consumers and distinct ambiguous names; records of
@@ -313,6 +329,9 @@ def main():
         facts["containers"] = topology.containers
     facts.update(report)
     facts["vanished"] = topology.vanished
+    if topology.vanished:
+        gone = ", ".join(c["name"] for c in topology.vanished)
+        facts["messages"] = [*facts.get("messages", []), f"removed while this module read the engine, so left out: {gone}"]
     module.exit_json(changed=False, ansible_facts={"docker_dns_ambiguity": facts})
 
 

@@ -1,5 +1,7 @@
 """A Unix socket in front of an engine's socket that counts connections and API calls: how the
-tests and the benchmarks see how many connections and requests a module really makes."""
+tests and the benchmarks see how many connections and requests a module really makes. It also
+injects faults: an action that runs just before a chosen request reaches the engine (a container
+removed between the list call and its inspect, say), in the very window a module must survive."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ class CountingProxy:
         self.path = str(path)
         self.connections = 0
         self.requests = []
+        self._faults = []
         self._lock = threading.Lock()
         if os.path.exists(self.path):
             os.unlink(self.path)
@@ -33,6 +36,32 @@ class CountingProxy:
     @property
     def url(self):
         return "unix://" + self.path
+
+    def before(self, pattern, action):
+        """Run action() once, before the first request whose path matches the regex pattern is
+        forwarded: the engine answers that request from the state the action left."""
+        with self._lock:
+            self._faults.append({"pattern": re.compile(pattern), "action": action, "fired": False})
+
+    def _inject(self, paths):
+        with self._lock:
+            due = [f for f in self._faults if not f["fired"] and any(f["pattern"].search(p) for p in paths)]
+            for fault in due:
+                fault["fired"] = True
+        for fault in due:
+            try:
+                fault["action"]()
+            except Exception as exc:  # noqa: BLE001 - kept for the test to see; the request still goes through
+                fault["error"] = exc
+
+    def fault_errors(self):
+        with self._lock:
+            return [f["error"] for f in self._faults if "error" in f]
+
+    def fired(self):
+        """How many injected faults have run."""
+        with self._lock:
+            return sum(f["fired"] for f in self._faults)
 
     def reset(self):
         with self._lock:
@@ -65,6 +94,7 @@ class CountingProxy:
                     if found:
                         with self._lock:
                             self.requests.extend(found)
+                        self._inject(found)
                         tail = buf[buf.rfind(b"\r\n") + 2 :][-200:]
                     else:
                         tail = buf[-200:]

@@ -58,7 +58,7 @@ def test_container_gone_before_inspect_is_reported_not_fatal(payload):
     gone = next(c["Id"] for c in data["containers"] if c["Names"] == ["/app-db-1"])
     data["inspects"][gone] = None
     topo = build_topology(data["containers"], data["inspects"], data["networks"])
-    assert topo.vanished == [gone]
+    assert topo.vanished == [{"id": gone, "name": "app-db-1"}]
     assert "app-db-1" not in topo.by_name
 
 
