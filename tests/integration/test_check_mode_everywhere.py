@@ -11,7 +11,7 @@ from tests.helpers import run_module, run_playbook
 from tests.integration.fleet import probe
 from tests.lab import scenarios
 
-ALL = ["incident", "shadowed", "shared", "replicas", "clean", "undecided", "neighbours"]
+ALL = list(scenarios.SCENARIOS)  # every lab scenario, new ones included
 SECRET = "Bearer s3cr3t-t0ken-do-not-log"
 
 
