@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 from pathlib import Path
@@ -17,6 +18,37 @@ PYTHON_TREES = ["plugins", "tests", "benchmarks"]
 
 def test_no_sanity_ignore_files():
     assert not list((ROOT / "tests" / "sanity").glob("ignore-*.txt"))
+
+
+# What would start a process or a shell: the modules speak the Engine API and HTTP only, so no
+# user-supplied string (a container name, a URL, a header) can ever reach a command line.
+_PROCESS_MODULES = {"subprocess", "pty", "pexpect", "shlex", "commands", "popen2"}
+_PROCESS_CALLS = {"system", "popen", "spawnl", "spawnlp", "spawnv", "spawnvp", "execv", "execvp", "execl", "execlp", "run_command", "fork", "forkpty"}
+
+
+def _process_uses(path):
+    tree = ast.parse(path.read_text(), str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name.split(".")[0] for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            names = [(node.module or "").split(".")[0]]
+        elif isinstance(node, ast.Attribute):
+            names = [node.attr] if node.attr in _PROCESS_CALLS else []
+        else:
+            continue
+        for name in names:
+            if name in _PROCESS_MODULES or name in _PROCESS_CALLS:
+                yield f"{path.relative_to(ROOT)}:{node.lineno}: {name}"
+
+
+def test_no_plugin_starts_a_process_or_a_shell():
+    plugins = sorted((ROOT / "plugins").rglob("*.py"))
+    assert len(plugins) >= 20  # the scan sees the whole plugin tree
+    assert [use for path in plugins for use in _process_uses(path)] == []
+    # The scan itself finds what it looks for.
+    probe = ROOT / "tests" / "qa" / "conftest.py"
+    assert any("subprocess" in use for use in _process_uses(probe))
 
 
 def test_ansible_test_sanity(qa_bin, collection_tree):
