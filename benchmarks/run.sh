@@ -8,10 +8,12 @@ PY=.venv/bin/python
 COMMUNITY=benchmarks/.venv-ansible
 mkdir -p benchmarks/results
 
-# community.docker comes with the `ansible` package, kept out of .venv on purpose.
-if [ ! -x "$COMMUNITY/bin/ansible-playbook" ]; then
+# community.docker comes with the `ansible` package, kept out of .venv on purpose; the same
+# ansible-core, docker and requests as the module (requirements.txt), so only the modules differ.
+COMMUNITY_ANSIBLE=ansible==12.3.0
+if ! "$COMMUNITY/bin/pip" show ansible 2>/dev/null | grep -qx "Version: ${COMMUNITY_ANSIBLE#ansible==}"; then
   python3 -m venv "$COMMUNITY"
-  "$COMMUNITY/bin/pip" install -q --disable-pip-version-check ansible docker requests
+  "$COMMUNITY/bin/pip" install -q --disable-pip-version-check -r requirements.txt "$COMMUNITY_ANSIBLE"
 fi
 
 $PY benchmarks/bench_probe.py | tee benchmarks/results/probe.md
