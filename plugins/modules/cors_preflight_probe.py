@@ -104,7 +104,9 @@ options:
     description:
       - Extra request headers. C(Authorization), C(Cookie) and C(Proxy-Authorization) are never sent on a
         preflight (a browser does not send them there); they go on the companion request only.
-      - Values of sensitive headers are masked in everything the module returns.
+      - The option is C(no_log), so the invocation logged on the host hides every value. In what the module
+        returns, only the values of sensitive headers (names with C(auth), C(cookie), C(token), C(secret),
+        C(session), C(key) and the like) are masked, wherever they appear.
       - C(Host), C(Origin), C(Access-Control-Request-*), C(Content-Length), C(Transfer-Encoding), C(Connection),
         C(TE) and C(Upgrade) are set by the probe and rejected here.
     type: dict
@@ -369,6 +371,7 @@ from ansible_collections.fanout.docker.plugins.module_utils._probe_report import
     judge,
 )
 from ansible_collections.fanout.docker.plugins.module_utils._probe_run import probe
+from ansible_collections.fanout.docker.plugins.module_utils._redact import is_sensitive_name
 
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -435,8 +438,22 @@ def _companion_report(config, exchanges):
     }
 
 
+def _mask_only_secret_headers(module):
+    """headers is no_log, so the invocation Ansible logs on the host hides every value; but the
+    same no_log would also mask each value wherever it appears in the result (a header value of
+    "1" turned every 1 into a placeholder). Only the values of sensitive headers stay masked."""
+    headers = module.params.get("headers") or {}
+    if not isinstance(headers, dict):
+        return
+    secret = {str(v) for k, v in headers.items() if is_sensitive_name(str(k))}
+    for name, value in headers.items():
+        if not is_sensitive_name(str(name)) and str(value) not in secret:
+            module.no_log_values.discard(str(value))
+
+
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    _mask_only_secret_headers(module)
     try:
         config = build_config(module.params)
     except OptionError as exc:

@@ -225,6 +225,18 @@ def test_secrets_in_headers_never_come_back():
     assert any(dict(lines).get("Cookie") == "session=c00kie-456" for m, lines in seen.requests if m == "GET")
 
 
+def test_ordinary_header_values_are_not_masked_only_secrets():
+    # headers is no_log; Ansible would otherwise mask "1" and "2" wherever they appear in the result.
+    headers = {"DNT": "1", "X-Api-Version": "2", "X-Auth-Token": "tok-zyx-987"}
+    with servers.serve(servers.live_backend) as (url, _seen):
+        run = probe(url, headers=headers, count=12)
+    assert run.rc == 0, run
+    assert (run.result["total"], run.result["passed"], run.result["success_ratio"]) == (12, 12, 1.0)
+    text = json.dumps(run.result)
+    assert "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER" not in text and "********" not in text, text
+    assert "tok-zyx-987" not in text + run.stdout + run.stderr
+
+
 def test_invalid_utf8_in_headers_is_reported_not_a_crash():
     with servers.serve(servers.invalid_utf8) as (url, _unused):
         result = passed(url, count=2)
