@@ -6,7 +6,9 @@ disconnect from which networks, which networks to remove, and what to leave alon
 from __future__ import annotations
 
 from ._findings import stale_networks
+from ._in_use import still_used
 from ._keep import keeps_container, keeps_network
+from ._resolver import names_by_network
 
 
 def _reasons(evidence):
@@ -38,6 +40,14 @@ def plan_cleanup(topology, report, keep_rules, remove_unused_networks=False):
                 "reasons": _reasons(stale["evidence"]),
             }
         )
+    # The evidence is about one name; a container still used in another way stays.
+    planned_ids = {c["id"] for c in containers}
+    index = names_by_network(topology)
+    still = {c["name"]: still_used(topology, topology.by_name[c["name"]], planned_ids, index) for c in containers}
+    for name, reasons in still.items():
+        if reasons:
+            left_alone.append({"kind": "container", "name": name, "reason": "still in use: " + "; ".join(reasons)})
+    containers = [c for c in containers if not still[c["name"]]]
     removable = {c["name"] for c in containers}
     networks, kept_networks = stale_networks(topology, removable)
     disconnects, planned_networks = [], []
@@ -50,6 +60,12 @@ def plan_cleanup(topology, report, keep_rules, remove_unused_networks=False):
         kept_by = keeps_network(keep_rules, topology.network_by_name[network["name"]])
         if kept_by:
             left_alone.append({"kind": "network", "name": network["name"], "reason": f"matches keep entry {kept_by!r}"})
+            continue
+        # Removing the network means disconnecting its consumers: keep protects them from that too.
+        kept_consumers = [(c, keeps_container(keep_rules, topology.by_name[c])) for c in network["consumers"]]
+        kept_consumers = [f"{c} matches keep entry {k!r}" for c, k in kept_consumers if k]
+        if kept_consumers:
+            left_alone.append({"kind": "network", "name": network["name"], "reason": "; ".join(kept_consumers) + ": not disconnected, so the network stays"})
             continue
         planned_networks.append({**network, "reasons": [f"{network['reason']}: {network['detail']}"]})
         for consumer in network["consumers"]:

@@ -207,6 +207,13 @@ def stale_networks(topology, stale_names):
             continue
         live = [m for m in members if m["name"] not in stale_names]
         shared_by_live, blockers = _disconnect_blockers(topology, network["name"], live)
+        # A stopped container configured on it could never start again once it is gone.
+        member_names = {m["name"] for m in members}
+        blockers += [
+            f"stopped container {c['name']} is configured on it and could not start without it"
+            for c in topology.containers
+            if c["name"] not in member_names and c["name"] not in stale_names and any(e["network"] == network["name"] for e in c["networks"])
+        ]
         if shared_by_live:
             continue  # live containers talk through it: a live network that merely holds a stale one
         if blockers:
@@ -233,7 +240,19 @@ def _disconnect_blockers(topology, network_name, live):
             reasons.append(f"it is the gateway network of {container['name']} (published ports and default route)")
     names = sorted(others)
     pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :] if not others[a] & others[b]]
+    # Pairs that share another network still lose the aliases registered only on this one.
+    for a in live:
+        for b in live:
+            if a is not b and others[a["name"]] & others[b["name"]]:
+                reasons += [f"{a['name']} resolves `{n}` ({b['name']}) only through it" for n in _aliases_only_on(b, network_name, others[a["name"]])]
     return pairs, reasons
+
+
+def _aliases_only_on(container, network_name, reachable):
+    """Names the container registers on network_name and on none of the networks in reachable."""
+    by_network = {e["network"]: {d["name"] for d in e["dns_names"] if d["source"] != "short_id"} for e in container["networks"]}
+    elsewhere = set().union(*(by_network.get(n, set()) for n in reachable))
+    return sorted(by_network.get(network_name, set()) - elsewhere)
 
 
 def _network_record(network, reason, detail, stale_members, consumers):

@@ -91,6 +91,13 @@ def _container(listed, inspected, networks_by_id, networks_by_name):
             }
         )
     health = (state.get("Health") or {}).get("Status")
+    ports = (inspected.get("NetworkSettings") or {}).get("Ports") or {}
+    published = sorted(
+        f"{binding.get('HostIp') or '0.0.0.0'}:{binding['HostPort']}->{port}"
+        for port, bindings in ports.items()
+        for binding in bindings or []
+        if binding.get("HostPort")
+    )
     network_mode = (inspected.get("HostConfig") or {}).get("NetworkMode") or ""
     return {
         "name": name,
@@ -106,6 +113,7 @@ def _container(listed, inspected, networks_by_id, networks_by_name):
         "compose": compose,
         "labels": labels,
         "network_mode": network_mode,
+        "published": published,
         "networks": endpoints,
     }
 

@@ -114,7 +114,8 @@ ansible_facts:
             - Only with O(verbose_output=true).
             - Every container with state, image reference and id, whether the reference now points to
               another image (C(image_ref_moved)), creation time,
-              compose labels, and per network its IPs, aliases and the DNS names it answers there.
+              compose labels, network mode, published ports (C(host_ip:host_port->port/proto)), and per network
+              its IPs, aliases and the DNS names it answers there.
           type: list
           elements: dict
           returned: when verbose_output is true
@@ -132,6 +133,7 @@ ansible_facts:
               compose: {project: app_old, service: api, config_hash: abc, container_number: "1", oneoff: false}
               labels: {}
               network_mode: app_net_old
+              published: []
               networks:
                 - network: app_net
                   network_id: 9a1...

@@ -15,8 +15,13 @@ description:
     networks; removes those networks.
   - Re-checks each target just before acting. A container already gone, a live side that stopped serving,
     or a network that gained an endpoint nobody planned for is reported and left alone, never forced.
-  - Never touches the default networks (C(bridge), C(host), C(none)), anything matching O(keep), the live
-    side of a collision, replicas, or anything whose verdict is undecided.
+  - Never touches the default networks (C(bridge), C(host), C(none)), anything matching O(keep) (a consumer
+    matching it is not disconnected, so its network stays), the live side of a collision, replicas, or
+    anything whose verdict is undecided.
+  - Leaves a suspected-stale container alone when it is still in use another way - it publishes a port,
+    another container runs in its network namespace, or it is the only answer to another name a running
+    neighbour resolves - and a stale network when two remaining containers reach each other by an alias
+    registered only there, or a stopped container is configured on it.
 author:
   - fanout.docker contributors (@fanout-docker)
 extends_documentation_fragment:
@@ -41,9 +46,11 @@ options:
     description:
       - What must never be touched. Each entry is a regular expression matched in full against container
         names, compose projects and network names.
-      - Prefix C(name:), C(project:) or C(network:) to match only one of them; C(label:KEY) or
-        C(label:KEY=REGEX) matches a label of a container or network.
-      - A stale container that matches is left alone, and so is every network it still holds.
+      - Prefix C(name:) to match container and network names only, C(project:) compose projects only,
+        C(network:) network names only; C(label:KEY) or C(label:KEY=REGEX) matches a label of a container
+        or network.
+      - A stale container that matches is left alone, and so is every network it still holds. A consumer
+        that matches is never disconnected, so a stale network it is on stays.
     type: list
     elements: str
     default: []

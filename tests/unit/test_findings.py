@@ -219,3 +219,32 @@ def test_a_named_consumer_without_embedded_dns_is_said_so():
         "consumer legacy is on no network with embedded DNS (only the default bridge, host or none): it resolves no container names."
     )
     assert not any("embedded DNS" in m for m in analyse(host)["messages"])  # every container: nothing to say
+
+
+def _plan(topo, keep=()):
+    from ansible_collections.fanout.docker.plugins.module_utils._cleanup_plan import plan_cleanup
+    from ansible_collections.fanout.docker.plugins.module_utils._keep import compile_keep
+
+    return plan_cleanup(topo, analyse(topo), compile_keep(list(keep)))
+
+
+def test_incident_plan_removes_the_stale_side(topology):
+    plan = _plan(topology("incident"))
+    assert [c["name"] for c in plan["containers"]] == ["app_old-api-1"]
+    assert [(d["container"], d["network"]) for d in plan["disconnects"]] == [("app-proxy-1", "app_net_old")]
+    assert [n["name"] for n in plan["networks"]] == ["app_net_old"]
+
+
+def test_a_stale_container_that_publishes_a_port_is_still_in_use(payload, topology):
+    data = payload("incident")
+    stale = next(c for c in data["inspects"].values() if c["Name"] == "/app_old-api-1")
+    stale["NetworkSettings"]["Ports"] = {"8000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "18099"}], "9000/tcp": None}
+    topo = topology(data)
+    assert topo.by_name["app_old-api-1"]["published"] == ["127.0.0.1:18099->8000/tcp"]
+    plan = _plan(topo)
+    assert (plan["containers"], plan["disconnects"], plan["networks"]) == ([], [], [])
+    assert {
+        "kind": "container",
+        "name": "app_old-api-1",
+        "reason": "still in use: it publishes 127.0.0.1:18099->8000/tcp: used from outside Docker's DNS",
+    } in plan["left_alone"]
