@@ -3,6 +3,8 @@ a service of the same name), undecided removes nothing."""
 
 from __future__ import annotations
 
+import pytest
+
 from tests.helpers import run_playbook
 from tests.integration.fleet import host_outcome, probe, recap, statuses
 from tests.lab import scenarios
@@ -74,3 +76,22 @@ def test_undecided_fails_with_the_evidence_and_removes_nothing(lab, tmp_path):
         # The only host failed, so Ansible ended the run early; the summary is written anyway.
         assert statuses(out) == {"localhost": "error"}
         assert (out / "report.html").is_file()
+
+
+@pytest.mark.parametrize(
+    "probe_entry, message",
+    [
+        ({"url": "http://127.0.0.1:1/"}, "missing required arguments: origin found in fanout_probes"),
+        ({"url": "http://127.0.0.1:1/", "origin": "https://app.example", "colour": "red"}, "fanout_probes.colour. Supported parameters include: "),
+        ({"url": "http://127.0.0.1:1/", "origin": "https://app.example", "count": "many"}, "argument 'count' is of type str found in 'fanout_probes'"),
+    ],
+)
+def test_a_malformed_probe_fails_before_anything_naming_the_option(lab, tmp_path, probe_entry, message):
+    info = lab("incident")
+    before = scenarios.snapshot(scenario=info["name"])
+    run, out = _remediate(tmp_path, info, fanout_probes=[probe_entry])
+    assert run.rc != 0
+    assert message in run.stdout, run
+    assert "Validation of arguments failed" in run.stdout
+    assert scenarios.snapshot(scenario=info["name"]) == before
+    assert not (out / "hosts").exists()  # it stopped before observing anything
