@@ -20,6 +20,7 @@ options:
     description:
       - Talk TLS to a V(tcp://) engine without checking its certificate. Prefer O(validate_certs=true).
       - If not set, the environment variable E(DOCKER_TLS) is used.
+      - Ignored, with a warning, for V(unix://), V(ssh://), V(npipe://) and V(fd://) hosts (also O(validate_certs)).
     type: bool
     default: false
   validate_certs:

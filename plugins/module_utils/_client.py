@@ -147,6 +147,9 @@ def check_common_args(module):
             module.fail_json(msg=f"{option}: {path} is not a readable file")
     if bool(params.get("client_cert")) != bool(params.get("client_key")):
         module.fail_json(msg="client_cert and client_key: give both or neither")
+    # A warning, not a failure: DOCKER_TLS_VERIFY in the environment sets these for every host.
+    if (params["tls"] or params["validate_certs"]) and host.startswith(("unix://", "ssh://", "npipe://", "fd://")):
+        module.warn(f"tls and validate_certs: ignored for docker_host {host} (TLS applies to tcp:// and https:// engines only)")
 
 
 def _tls_config(params):

@@ -147,3 +147,10 @@ def test_bad_input_and_unreachable_engines_fail_clearly(args, message):
     run = run_module("docker_dns_ambiguity_facts", args)
     assert run.rc != 0
     assert message in run.result["msg"], run.result
+
+
+def test_tls_on_a_unix_socket_is_said_to_be_ignored(docker_host):
+    run = run_module("docker_dns_ambiguity_facts", {"docker_host": docker_host, "tls": True})
+    assert run.rc == 0, run
+    said = " ".join((run.stdout + run.stderr).split())  # warnings may be wrapped
+    assert f"tls and validate_certs: ignored for docker_host {docker_host} (TLS applies to tcp:// and https:// engines only)" in said, run
