@@ -198,8 +198,7 @@ def stale_networks(topology, stale_names):
             continue
         members = [topology.by_name[m] for m in network["containers"] if m in topology.by_name]
         if not members:
-            referenced = [c["name"] for c in topology.containers if any(e["network"] == network["name"] for e in c["networks"])]
-            if not referenced:
+            if not _configured_on(topology, network["name"]):
                 stale.append(_network_record(network, "no_endpoints", "no container is attached", [], []))
             continue
         stale_members = [m["name"] for m in members if m["name"] in stale_names]
@@ -210,9 +209,9 @@ def stale_networks(topology, stale_names):
         # A stopped container configured on it could never start again once it is gone.
         member_names = {m["name"] for m in members}
         blockers += [
-            f"stopped container {c['name']} is configured on it and could not start without it"
-            for c in topology.containers
-            if c["name"] not in member_names and c["name"] not in stale_names and any(e["network"] == network["name"] for e in c["networks"])
+            f"stopped container {name} is configured on it and could not start without it"
+            for name in _configured_on(topology, network["name"])
+            if name not in member_names and name not in stale_names
         ]
         if shared_by_live:
             continue  # live containers talk through it: a live network that merely holds a stale one
@@ -222,6 +221,11 @@ def stale_networks(topology, stale_names):
         detail = f"only suspected-stale {', '.join(stale_members)}" + (f" and consumers {', '.join(m['name'] for m in live)}" if live else "")
         stale.append(_network_record(network, "only_stale_and_consumers", detail, stale_members, [m["name"] for m in live]))
     return stale, kept
+
+
+def _configured_on(topology, network_name):
+    """Names of the containers, running or not, whose configuration names the network."""
+    return [c["name"] for c in topology.containers if any(e["network"] == network_name for e in c["networks"])]
 
 
 def _disconnect_blockers(topology, network_name, live):

@@ -28,16 +28,18 @@ def still_used(topology, container, removable_ids, index=None):
 
 def _sole_answers(topology, container, removable_ids, index):
     """Names it registers that some neighbour resolves and nobody staying would answer."""
+    # Each staying container's resolution order, computed once for every name and network below.
+    orders = {c["name"]: resolution_order(topology, c) for c in topology.containers if c["id"] not in removable_ids and c["running"]}
     reasons = []
     for endpoint in container["networks"]:
         names = [d["name"] for d in endpoint["dns_names"] if d["source"] not in _OWN_NAME_SOURCES]
-        neighbours = [c for c in topology.containers if c["id"] not in removable_ids and c["running"] and endpoint["network"] in resolution_order(topology, c)]
+        neighbours = [name for name, order in orders.items() if endpoint["network"] in order]
         for name in names:
-            stranded = [c["name"] for c in neighbours if not _answered_elsewhere(topology, c, name, removable_ids, index)]
+            stranded = [n for n in neighbours if not _answered_elsewhere(orders[n], name, removable_ids, index)]
             if stranded:
                 reasons.append(f"it is the only answer to `{name}` for {', '.join(stranded)} (on {endpoint['network']})")
     return reasons
 
 
-def _answered_elsewhere(topology, consumer, name, removable_ids, index):
-    return any(cid not in removable_ids for network in resolution_order(topology, consumer) for cid in index.get(network, {}).get(name, []))
+def _answered_elsewhere(order, name, removable_ids, index):
+    return any(cid not in removable_ids for network in order for cid in index.get(network, {}).get(name, []))
